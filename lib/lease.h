@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A lease: one node's subnet(s), public IP(s) and backend attributes. This
+ * is all the backends ever see of a node: the subnet managers (kube/, etcd)
+ * turn their objects into leases, the backends turn leases into kernel state.
+ *
+ * Backend data is decoded once, when a lease is made, from upstream's JSON
+ * ({"VNI":1,"VtepMAC":"aa:bb:cc:dd:ee:ff"}), so reconciling is pure.
+ *
+ * struct lease_set is the peer table: a hash by name, with a generation
+ * counter bumped on every real change so the daemon can coalesce reconciles.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errmsg.h"
+#include "ipnet.h"
+
+#define LEASE_NAME_MAX 254 /* DNS subdomain: 253 chars + NUL */
+#define BACKEND_TYPE_MAX 16
+
+struct lease_attrs {
+	char backend_type[BACKEND_TYPE_MAX]; /* "vxlan", "host-gw" */
+	uint32_t vni;                        /* vxlan: 0 when absent */
+	bool has_vtep_mac;
+	uint8_t vtep_mac[6]; /* from backend-data */
+	bool has_vtep_mac6;
+	uint8_t vtep_mac6[6]; /* from backend-v6-data */
+};
+
+struct lease {
+	char name[LEASE_NAME_MAX];
+	bool has_subnet;
+	struct ip_net subnet; /* IPv4 lease, masked */
+	struct ip_addr public_ip;
+	bool has_subnet6;
+	struct ip_net subnet6;
+	struct ip_addr public_ip6;
+	struct lease_attrs attrs;
+};
+
+bool lease_equal(const struct lease *a, const struct lease *b);
+
+/* Upstream's backend-data JSON, for vxlan {"VNI":n,"VtepMAC":"mac"}; host-gw: "null". */
+int lease_backend_data_parse(const char *json, size_t len, uint32_t *vni, bool *has_mac,
+			     uint8_t mac[6], struct errmsg *err);
+int lease_backend_data_render(uint32_t vni, const uint8_t mac[6], char *buf, size_t size);
+int mac_parse(const char *s, uint8_t mac[6]);
+const char *mac_fmt(const uint8_t mac[6], char buf[static 18]);
+
+struct lease_set;
+
+int lease_set_new(struct lease_set **ret);
+void lease_set_free(struct lease_set *s);
+/* Insert or replace by name. Returns 1 when something changed, 0 when equal, <0 on error. */
+int lease_set_upsert(struct lease_set *s, const struct lease *l);
+/* Returns 1 when removed, 0 when absent. */
+int lease_set_remove(struct lease_set *s, const char *name);
+const struct lease *lease_set_find(const struct lease_set *s, const char *name);
+size_t lease_set_size(const struct lease_set *s);
+uint64_t lease_set_generation(const struct lease_set *s);
+/* A snapshot of pointers sorted by name, valid until the next change; caller frees the array. */
+int lease_set_snapshot(const struct lease_set *s, const struct lease ***ret, size_t *ret_n);
+/* Iterate: i from 0, returns NULL at the end (unordered). */
+const struct lease *lease_set_next(const struct lease_set *s, size_t *i);

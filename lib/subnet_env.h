@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * /run/flannel/subnet.env: rendered by flanneld, read by the CNI plugin and
+ * by flanneld at start (to recycle the previous subnet's rules). Format:
+ *
+ *   FLANNEL_NETWORK=10.244.0.0/16
+ *   FLANNEL_SUBNET=10.244.1.1/24
+ *   FLANNEL_IPV6_NETWORK=2001:cafe:42::/56
+ *   FLANNEL_IPV6_SUBNET=2001:cafe:42::1/64
+ *   FLANNEL_MTU=1450
+ *   FLANNEL_IPMASQ=true
+ *
+ * Lines only for enabled families; this order. Pure render/parse; writing
+ * the file atomically with mode 0644 is subnet_env_write().
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "errmsg.h"
+#include "ipnet.h"
+
+#define SUBNET_ENV_MAX_SIZE 4096
+
+struct subnet_env {
+	bool has_network;
+	struct ip_net network; /* FLANNEL_NETWORK: the whole pod network, masked */
+	bool has_subnet;
+	struct ip_net subnet; /* FLANNEL_SUBNET: first host + lease prefix, e.g. 10.244.1.1/24 */
+	bool has_ipv6_network;
+	struct ip_net ipv6_network;
+	bool has_ipv6_subnet;
+	struct ip_net ipv6_subnet;
+	bool has_mtu;
+	uint32_t mtu;
+	bool has_ipmasq;
+	bool ipmasq;
+};
+
+int subnet_env_render(const struct subnet_env *e, struct buf *out);
+/* Strict parse; a malformed line fails with "line N: ..." in err. */
+int subnet_env_parse(const char *text, size_t len, struct subnet_env *ret, struct errmsg *err);
+/* Read and parse path (bounded); -ENOENT when it does not exist. */
+int subnet_env_read(const char *path, struct subnet_env *ret, struct errmsg *err);
+/* Render and write atomically, mode 0644, creating the directory (0755). */
+int subnet_env_write(const char *path, const struct subnet_env *e);
