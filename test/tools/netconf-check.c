@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * netconf-check: validate a net-conf.json with the daemon's own parsers and
+ * print what they understood, one "Key=value" line per field:
+ *
+ *   netconf-check /etc/kube-flannel/net-conf.json
+ *
+ * test/check/test-manifest.py runs it on the ConfigMap's net-conf.json, so a
+ * manifest whose network configuration flanneld would reject (or read
+ * differently from what the manifest says) fails the check. Printing the
+ * parsed values, not just an exit code, lets the test compare them with the
+ * JSON. Exit 0 when valid, 1 with "<file>: <error>" on stderr when not, 2 on
+ * usage errors.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/errmsg.h"
+#include "lib/fileio.h"
+#include "lib/ipnet.h"
+#include "lib/macro.h"
+#include "lib/netconf.h"
+
+static const char *yes_no(bool b)
+{
+	return b ? "true" : "false";
+}
+
+static void print_netconf(const struct netconf *c)
+{
+	char net[IP_NET_STRLEN];
+
+	printf("EnableIPv4=%s\n", yes_no(c->enable_ipv4));
+	printf("EnableIPv6=%s\n", yes_no(c->enable_ipv6));
+	printf("EnableNFTables=%s\n", yes_no(c->enable_nftables));
+	if (c->has_network)
+		printf("Network=%s\n", ip_net_fmt(&c->network, net));
+	if (c->has_ipv6_network)
+		printf("IPv6Network=%s\n", ip_net_fmt(&c->ipv6_network, net));
+	if (c->subnet_len > 0)
+		printf("SubnetLen=%u\n", c->subnet_len);
+	if (c->ipv6_subnet_len > 0)
+		printf("IPv6SubnetLen=%u\n", c->ipv6_subnet_len);
+	printf("BackendType=%s\n", c->backend_type);
+}
+
+static int check_file(const char *path)
+{
+	_cleanup_free_ char *data = NULL;
+	struct netconf conf = {0};
+	struct errmsg err = {{0}};
+	size_t len;
+	int r;
+
+	r = read_file_bounded(path, NETCONF_MAX_SIZE, &data, &len);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", path, strerror(-r));
+		return 1;
+	}
+	r = netconf_parse(data, len, &conf, &err);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", path, err.text[0] ? err.text : strerror(-r));
+		return 1;
+	}
+	print_netconf(&conf);
+	netconf_done(&conf);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "Usage: %s NET-CONF.JSON\n", argv[0]);
+		return 2;
+	}
+	return check_file(argv[1]);
+}
