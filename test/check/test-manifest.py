@@ -307,6 +307,8 @@ def check_daemonset(objs, version):
               {"nodeSelectorTerms": [{"matchExpressions": [
                   {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]}]}]})
     expect(not pod.get("hostPID") and not pod.get("hostIPC"), "hostPID/hostIPC must stay off")
+    expect_eq("pod seccompProfile", dig(pod, "securityContext", "seccompProfile"),
+              {"type": "RuntimeDefault"})
 
     # Volumes: the hostPath set flannel needs, every volume used, every mount backed.
     volumes = {v["name"]: v for v in pod.get("volumes") or []}
@@ -340,6 +342,7 @@ def check_daemonset(objs, version):
         expect_eq("%s privileged" % name, sc.get("privileged"), False)
         expect_eq("%s allowPrivilegeEscalation" % name, sc.get("allowPrivilegeEscalation"), False)
         expect_eq("%s capabilities.drop" % name, dig(sc, "capabilities", "drop"), ["ALL"])
+        expect_eq("%s readOnlyRootFilesystem" % name, sc.get("readOnlyRootFilesystem"), True)
         expect(c.get("command") and os.path.isabs(c["command"][0]),
                "%s: command must be an absolute path in the image" % name)
     expect_eq("volumes used by some mount", used, set(volumes))
