@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Upstream flannel's masquerade and forward rules, as text (pure, no I/O):
+ *
+ *   iptables  rule lines exactly as `iptables-save` prints them (so the same
+ *             text is both the iptables-restore input and the expected
+ *             read-back), a scanner for `iptables-save -t <table>` output and
+ *             a planner that turns (scanned state, desired chain) into one
+ *             atomic `iptables-restore --noflush` transaction;
+ *   nftables  the table `ip flannel-ipv4` / `ip6 flannel-ipv6` exactly as
+ *             `nft list table` prints it, the script that replaces it in one
+ *             transaction, and a comparison of a listing with the desired
+ *             text that ignores layout and handles.
+ *
+ * Chains, rules, comments and order are upstream's (flannel-behaviour.md
+ * §5.2/§5.3). All functions return 0/positive or -errno and never log.
+ */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "ipnet.h"
+
+#define RULES_IPT_MASQ_TABLE   "nat"
+#define RULES_IPT_MASQ_BASE    "POSTROUTING"
+#define RULES_IPT_MASQ_CHAIN   "FLANNEL-POSTRTG"
+#define RULES_IPT_MASQ_COMMENT "flanneld masq"
+#define RULES_IPT_FWD_TABLE    "filter"
+#define RULES_IPT_FWD_BASE     "FORWARD"
+#define RULES_IPT_FWD_CHAIN    "FLANNEL-FWD"
+#define RULES_IPT_FWD_COMMENT  "flanneld forward"
+/* kube-proxy's masquerade mark: such packets are left to kube-proxy (no double NAT). */
+#define RULES_KUBE_PROXY_MARK "0x4000/0x4000"
+
+#define RULES_NFT_TABLE_V4 "flannel-ipv4"
+#define RULES_NFT_TABLE_V6 "flannel-ipv6"
+
+/* Longest iptables-save line kept; a longer one is counted as unreadable state. */
+#define RULES_IPT_MAX_LINE (64 * 1024)
+/* Bytes of our chain's lines (or of references to it) kept by the scanner. */
+#define RULES_IPT_MAX_KEPT (64 * 1024)
+
+enum rules_family {
+	RULES_IPV4,
+	RULES_IPV6,
+	_RULES_FAMILY_MAX,
+	_RULES_FAMILY_INVALID = -EINVAL,
+};
+
+/* One address family's inputs. Both nets are masked by rules_net_set(). */
+struct rules_net {
+	bool enabled;
+	struct ip_net network; /* the cluster network (net-conf Network / IPv6Network) */
+	struct ip_net subnet;  /* this node's lease */
+};
+
+/*
+ * Fill n from a network and a subnet (host bits are cleared, as upstream's
+ * net.ParseCIDR does with subnet.env's FLANNEL_SUBNET=10.244.1.1/24).
+ * -EAFNOSUPPORT when the families differ from each other or from the family,
+ * -EINVAL for a /0 (iptables cannot express `! -s 0.0.0.0/0`) or a subnet
+ * that is not inside the network.
+ */
+int rules_net_set(struct rules_net *n, enum rules_family family, const struct ip_net *network,
+		  const struct ip_net *subnet);
+bool rules_net_equal(const struct rules_net *a, const struct rules_net *b);
+
+const char *rules_family_name(enum rules_family family); /* "IPv4", "IPv6" */
+
+/* ---- iptables ---- */
+
+/* The jump rule in POSTROUTING / FORWARD (no trailing newline). */
+const char *rules_ipt_masq_jump(void);
+const char *rules_ipt_fwd_jump(void);
+
+/* Append the FLANNEL-POSTRTG rule lines ("-A FLANNEL-POSTRTG ...\n", 6 lines). */
+int rules_ipt_masq(enum rules_family family, const struct rules_net *n, bool random_fully,
+		   struct buf *out);
+/* Append the FLANNEL-FWD rule lines (2 lines). */
+int rules_ipt_fwd(const struct rules_net *n, struct buf *out);
+
+/*
+ * What `iptables-save -t <table>` says about one of our chains. Feed the
+ * output in arbitrary chunks; memory stays bounded whatever the input size
+ * (kube-proxy's nat table can hold tens of thousands of rules).
+ */
+struct ipt_scan {
+	/* configuration (borrowed strings) */
+	const char *table; /* "nat" */
+	const char *base;  /* "POSTROUTING" */
+	const char *chain; /* "FLANNEL-POSTRTG" */
+	const char *jump;  /* the exact jump rule, see rules_ipt_masq_jump() */
+	/* results */
+	bool table_seen;   /* a "*<table>" section was read */
+	bool chain_exists; /* ":<chain> ..." was read */
+	struct buf rules;  /* our chain's "-A <chain> ..." lines, '\n'-terminated */
+	struct buf refs;   /* other chains' rules that jump/goto our chain, incl. our jump */
+	unsigned jumps;	   /* exact copies of our jump rule in the base chain */
+	bool jump_last;	   /* the last rule of the base chain is our jump */
+	bool overflow;	   /* our chain or refs exceeded RULES_IPT_MAX_KEPT / a line was too long */
+	/* parser state */
+	bool in_table;
+	struct line_framer framer;
+};
+
+void ipt_scan_init(struct ipt_scan *s, const char *table, const char *base, const char *chain,
+		   const char *jump);
+int ipt_scan_feed(struct ipt_scan *s, const void *data, size_t len);
+/* Process a last line without '\n' (a truncated stream). */
+int ipt_scan_finish(struct ipt_scan *s);
+void ipt_scan_done(struct ipt_scan *s);
+
+/*
+ * Append to out one "*<table> ... COMMIT" transaction that converges the
+ * scanned state to `want` (the desired "-A <chain>" lines; NULL means the
+ * chain and every reference to it must go). Nothing is appended when the
+ * state already matches, so callers test out->len. The chain is rewritten
+ * with ":<chain> - [0:0]" followed by its rules: inside one transaction
+ * this flushes and refills it atomically, so masquerading never pauses and
+ * stale rules (e.g. of the previous subnet) disappear. With jump_last the
+ * jump rule is moved to the end of the base chain (after kube-proxy's
+ * KUBE-* jumps, where upstream puts it at start-up); otherwise it is only
+ * re-added when missing and de-duplicated. -EBADMSG when the scan
+ * overflowed and `want` is NULL (we refuse to delete what we could not see).
+ */
+int rules_ipt_plan(const struct ipt_scan *s, const char *want, bool jump_last, struct buf *out);
+
+/* ---- nftables ---- */
+
+const char *rules_nft_family(enum rules_family family); /* "ip", "ip6" */
+const char *rules_nft_table(enum rules_family family);	/* "flannel-ipv4", "flannel-ipv6" */
+
+/*
+ * The table as `nft list table <family> <name>` prints it: comment, then the
+ * chain postrtg (if masq) and the chain forward (if forward). This text is
+ * also valid nft input.
+ */
+int rules_nft_table_text(enum rules_family family, const struct rules_net *n, bool masq,
+			 bool forward, bool random_fully, struct buf *out);
+/*
+ * The `nft -f -` script that replaces the table in one transaction:
+ * "add table; delete table;" (so that the delete never fails) + the table.
+ */
+int rules_nft_apply_script(enum rules_family family, const char *table_text, struct buf *out);
+/* Script deleting the table if it exists (add + delete, one transaction). */
+int rules_nft_delete_script(enum rules_family family, struct buf *out);
+
+/*
+ * Compare an `nft list table` output with the desired table text: lines
+ * are compared with surrounding blanks trimmed, empty lines and trailing
+ * "# handle N" annotations ignored. Pure; never reads past len.
+ */
+bool rules_nft_listing_equal(const char *listing, size_t len, const char *want);
+
+/*
+ * Whether `nft list tables` output names this family's table (exact line
+ * "table <family> <name>").
+ */
+bool rules_nft_tables_has(const char *listing, size_t len, enum rules_family family);
+
+/* ---- blackhole route (--ip-blackhole-route) ---- */
+
+/*
+ * The destinations of the blackhole routes to keep for the local lease
+ * (`ip route replace blackhole <subnet>`): one per enabled family. Returns
+ * the number of entries written to ret.
+ */
+int rules_blackhole_routes(const struct rules_net *v4, const struct rules_net *v6,
+			   struct ip_net ret[static 2]);
