@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Leases: equality, upstream's backend-data JSON, MAC parse/format, and the
+ * lease_set peer table (10000 names, generation semantics, removal with
+ * backward shift, sorted snapshots).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lib/lease.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct lease_set *, lease_set_free)
+
+static struct lease make_lease(const char *name, unsigned idx)
+{
+	struct lease l = {0};
+	char s[64];
+
+	snprintf(l.name, sizeof(l.name), "%s", name);
+	snprintf(s, sizeof(s), "198.18.%u.%u/24", (idx >> 8) & 0xff, idx & 0xff);
+	assert_int_equal(ip_net_parse(s, &l.subnet), 0);
+	ip_net_mask(&l.subnet);
+	l.has_subnet = true;
+	snprintf(s, sizeof(s), "203.0.113.%u", idx & 0xff);
+	assert_int_equal(ip_addr_parse(s, &l.public_ip), 0);
+	snprintf(l.attrs.backend_type, sizeof(l.attrs.backend_type), "vxlan");
+	l.attrs.vni = 1;
+	l.attrs.has_vtep_mac = true;
+	l.attrs.vtep_mac[0] = 0x0a;
+	l.attrs.vtep_mac[4] = (uint8_t)(idx >> 8);
+	l.attrs.vtep_mac[5] = (uint8_t)idx;
+	return l;
+}
+
+static void test_lease_equal(void **state)
+{
+	struct lease a = make_lease("node-a", 1), b = a;
+
+	assert_true(lease_equal(&a, &b));
+	b.attrs.vni = 2;
+	assert_false(lease_equal(&a, &b));
+	b = a;
+	b.attrs.vtep_mac[5] ^= 1;
+	assert_false(lease_equal(&a, &b));
+	b = a;
+	b.public_ip.bytes[3] ^= 1;
+	assert_false(lease_equal(&a, &b));
+	b = a;
+	b.has_subnet = false;
+	assert_false(lease_equal(&a, &b));
+	b = a;
+	b.name[0] = 'N';
+	assert_false(lease_equal(&a, &b));
+	b = a;
+	snprintf(b.attrs.backend_type, sizeof(b.attrs.backend_type), "host-gw");
+	assert_false(lease_equal(&a, &b));
+	b = a;
+	b.has_subnet6 = true;
+	assert_int_equal(ip_net_parse("2001:db8:1::/64", &b.subnet6), 0);
+	assert_false(lease_equal(&a, &b));
+	a.has_subnet6 = true;
+	a.subnet6 = b.subnet6;
+	assert_true(lease_equal(&a, &b));
+	b.attrs.has_vtep_mac6 = true;
+	assert_false(lease_equal(&a, &b));
+	/* A MAC that is not set does not count, whatever its bytes. */
+	b = a;
+	a.attrs.has_vtep_mac = b.attrs.has_vtep_mac = false;
+	b.attrs.vtep_mac[0] = 0xff;
+	assert_true(lease_equal(&a, &b));
+}
+
+static void test_mac(void **state)
+{
+	uint8_t m[6];
+	char buf[18];
+
+	assert_int_equal(mac_parse("0a:58:0A:F4:01:ff", m), 0);
+	assert_memory_equal(m, ((uint8_t[]){0x0a, 0x58, 0x0a, 0xf4, 0x01, 0xff}), 6);
+	assert_string_equal(mac_fmt(m, buf), "0a:58:0a:f4:01:ff");
+	assert_int_equal(mac_parse("0a-58-0a-f4-01-fe", m), 0);
+	assert_string_equal(mac_fmt(m, buf), "0a:58:0a:f4:01:fe");
+
+	memset(m, 0x11, sizeof(m));
+	assert_int_equal(mac_parse("0a:58:0a:f4:01", m), -EINVAL);
+	assert_int_equal(mac_parse("0a:58:0a:f4:01:ff:00", m), -EINVAL);
+	assert_int_equal(mac_parse("0a:58-0a:f4:01:ff", m), -EINVAL);
+	assert_int_equal(mac_parse("0g:58:0a:f4:01:ff", m), -EINVAL);
+	assert_int_equal(mac_parse(" a:58:0a:f4:01:ff", m), -EINVAL);
+	assert_int_equal(mac_parse("0a5:8:0a:f4:01:ff", m), -EINVAL);
+	assert_int_equal(mac_parse("0a.58.0a.f4.01.ff", m), -EINVAL);
+	assert_int_equal(mac_parse("", m), -EINVAL);
+	assert_int_equal(mac_parse(NULL, m), -EINVAL);
+	/* Not clobbered on failure. */
+	assert_int_equal(m[0], 0x11);
+}
+
+static int bd_parse(const char *json, uint32_t *vni, bool *has_mac, uint8_t mac[6],
+		    struct errmsg *err)
+{
+	*err = (struct errmsg){0};
+	return lease_backend_data_parse(json, strlen(json), vni, has_mac, mac, err);
+}
+
+static void test_backend_data_parse(void **state)
+{
+	uint32_t vni = 99;
+	bool has_mac = true;
+	uint8_t mac[6];
+	struct errmsg err;
+
+	assert_int_equal(bd_parse("{\"VNI\":1,\"VtepMAC\":\"0a:58:0a:f4:01:00\"}", &vni, &has_mac,
+				  mac, &err),
+			 0);
+	assert_int_equal(vni, 1);
+	assert_true(has_mac);
+	assert_memory_equal(mac, ((uint8_t[]){0x0a, 0x58, 0x0a, 0xf4, 0x01, 0x00}), 6);
+
+	/* host-gw */
+	assert_int_equal(bd_parse("null", &vni, &has_mac, mac, &err), 0);
+	assert_int_equal(vni, 0);
+	assert_false(has_mac);
+
+	/* Case-insensitive keys, unknown keys ignored, absent values are zero. */
+	assert_int_equal(bd_parse(" {\"vni\":4096,\"vtepmac\":\"AA:BB:CC:DD:EE:FF\",\"x\":[1]} ",
+				  &vni, &has_mac, mac, &err),
+			 0);
+	assert_int_equal(vni, 4096);
+	assert_true(has_mac);
+	assert_int_equal(mac[0], 0xaa);
+	assert_int_equal(bd_parse("{}", &vni, &has_mac, mac, &err), 0);
+	assert_int_equal(vni, 0);
+	assert_false(has_mac);
+	assert_int_equal(bd_parse("{\"VNI\":7,\"VtepMAC\":null}", &vni, &has_mac, mac, &err), 0);
+	assert_int_equal(vni, 7);
+	assert_false(has_mac);
+	/* wireguard-style data (no vxlan keys) parses as empty. */
+	assert_int_equal(bd_parse("{\"PublicKey\":\"abc=\"}", &vni, &has_mac, mac, &err), 0);
+	assert_int_equal(vni, 0);
+}
+
+static void expect_bd_error(const char *json, int code, const char *msg)
+{
+	uint32_t vni = 5;
+	bool has_mac = true;
+	uint8_t mac[6] = {1, 2, 3, 4, 5, 6};
+	struct errmsg err;
+
+	assert_int_equal(bd_parse(json, &vni, &has_mac, mac, &err), code);
+	assert_string_equal(err.text, msg);
+	assert_int_equal(vni, 5);
+	assert_true(has_mac);
+	assert_int_equal(mac[0], 1);
+}
+
+static void test_backend_data_errors(void **state)
+{
+	expect_bd_error("{\"VNI\":\"1\"}", -EINVAL, "VNI: expected a number, got string");
+	expect_bd_error("{\"VNI\":-1}", -EINVAL, "VNI: invalid value -1");
+	expect_bd_error("{\"VNI\":4294967296}", -EINVAL, "VNI: invalid value 4294967296");
+	expect_bd_error("{\"VNI\":1.5}", -EINVAL, "VNI: invalid value 1.5");
+	expect_bd_error("{\"VtepMAC\":1}", -EINVAL, "VtepMAC: expected a string, got number");
+	expect_bd_error("{\"VtepMAC\":\"\"}", -EINVAL, "VtepMAC: invalid MAC address \"\"");
+	expect_bd_error("{\"VtepMAC\":\"0a:58:0a:f4:01\"}", -EINVAL,
+			"VtepMAC: invalid MAC address \"0a:58:0a:f4:01\"");
+	expect_bd_error("[1]", -EINVAL, "expected an object or null, got array");
+	expect_bd_error("\"x\"", -EINVAL, "expected an object or null, got string");
+	expect_bd_error("{\"VNI\":1", -EBADMSG, "invalid JSON \"{\\\"VNI\\\":1\"");
+	expect_bd_error("", -EBADMSG, "invalid JSON \"\"");
+}
+
+static void test_backend_data_render(void **state)
+{
+	uint8_t mac[6] = {0x0a, 0x58, 0x0a, 0xf4, 0x01, 0x00};
+	char buf[64];
+	uint32_t vni;
+	bool has_mac;
+	uint8_t back[6];
+	struct errmsg err;
+	int n;
+
+	n = lease_backend_data_render(1, mac, buf, sizeof(buf));
+	assert_string_equal(buf, "{\"VNI\":1,\"VtepMAC\":\"0a:58:0a:f4:01:00\"}");
+	assert_int_equal(n, strlen(buf));
+	assert_int_equal(lease_backend_data_parse(buf, (size_t)n, &vni, &has_mac, back, &err), 0);
+	assert_int_equal(vni, 1);
+	assert_memory_equal(back, mac, 6);
+
+	n = lease_backend_data_render(UINT32_MAX, mac, buf, sizeof(buf));
+	assert_string_equal(buf, "{\"VNI\":4294967295,\"VtepMAC\":\"0a:58:0a:f4:01:00\"}");
+	assert_int_equal(lease_backend_data_parse(buf, (size_t)n, &vni, &has_mac, back, &err), 0);
+	assert_int_equal(vni, UINT32_MAX);
+
+	/* Exactly fits, then one byte short. */
+	assert_int_equal(lease_backend_data_render(1, mac, buf, 40), 39);
+	assert_int_equal(lease_backend_data_render(1, mac, buf, 39), -ENOSPC);
+	assert_int_equal(lease_backend_data_render(1, NULL, buf, sizeof(buf)), -EINVAL);
+}
+
+static void test_set_basic(void **state)
+{
+	_cleanup_(lease_set_freep) struct lease_set *s = NULL;
+	struct lease a = make_lease("node-a", 1), b = make_lease("node-b", 2);
+	const struct lease *found;
+	uint64_t gen;
+
+	assert_int_equal(lease_set_new(&s), 0);
+	assert_int_equal(lease_set_size(s), 0);
+	gen = lease_set_generation(s);
+	assert_null(lease_set_find(s, "node-a"));
+
+	assert_int_equal(lease_set_upsert(s, &a), 1);
+	assert_int_equal(lease_set_generation(s), gen + 1);
+	/* The same lease again is no change. */
+	assert_int_equal(lease_set_upsert(s, &a), 0);
+	assert_int_equal(lease_set_generation(s), gen + 1);
+	assert_int_equal(lease_set_upsert(s, &b), 1);
+	assert_int_equal(lease_set_size(s), 2);
+	assert_int_equal(lease_set_generation(s), gen + 2);
+
+	found = lease_set_find(s, "node-a");
+	assert_non_null(found);
+	assert_true(lease_equal(found, &a));
+	assert_ptr_not_equal(found, &a);
+
+	/* A real change replaces in place: the pointer stays valid. */
+	a.attrs.vni = 2;
+	assert_int_equal(lease_set_upsert(s, &a), 1);
+	assert_int_equal(lease_set_generation(s), gen + 3);
+	assert_ptr_equal(lease_set_find(s, "node-a"), found);
+	assert_int_equal(found->attrs.vni, 2);
+
+	assert_int_equal(lease_set_remove(s, "node-zzz"), 0);
+	assert_int_equal(lease_set_generation(s), gen + 3);
+	assert_int_equal(lease_set_remove(s, "node-a"), 1);
+	assert_int_equal(lease_set_generation(s), gen + 4);
+	assert_int_equal(lease_set_remove(s, "node-a"), 0);
+	assert_null(lease_set_find(s, "node-a"));
+	assert_non_null(lease_set_find(s, "node-b"));
+	assert_int_equal(lease_set_size(s), 1);
+}
+
+static void test_set_invalid_name(void **state)
+{
+	_cleanup_(lease_set_freep) struct lease_set *s = NULL;
+	struct lease l = make_lease("x", 1);
+
+	assert_int_equal(lease_set_new(&s), 0);
+	l.name[0] = '\0';
+	assert_int_equal(lease_set_upsert(s, &l), -EINVAL);
+	memset(l.name, 'a', sizeof(l.name)); /* not NUL-terminated */
+	assert_int_equal(lease_set_upsert(s, &l), -EINVAL);
+	l.name[sizeof(l.name) - 1] = '\0'; /* the longest name */
+	assert_int_equal(lease_set_upsert(s, &l), 1);
+	assert_int_equal(lease_set_size(s), 1);
+	assert_int_equal(lease_set_generation(s), 1);
+	assert_int_equal(lease_set_remove(s, ""), 0);
+}
+
+#define MANY 10000
+
+static void test_set_many(void **state)
+{
+	_cleanup_(lease_set_freep) struct lease_set *s = NULL;
+	_cleanup_free_ const struct lease **snap = NULL;
+	const struct lease *l;
+	size_t n, i, count;
+	char name[32];
+
+	assert_int_equal(lease_set_new(&s), 0);
+	/* Insert in an order that is not the name order. */
+	for (unsigned k = 0; k < MANY; k++) {
+		unsigned idx = (k * 7919u) % MANY;
+		struct lease x;
+
+		snprintf(name, sizeof(name), "node-%05u", idx);
+		x = make_lease(name, idx);
+		assert_int_equal(lease_set_upsert(s, &x), 1);
+	}
+	assert_int_equal(lease_set_size(s), MANY);
+	assert_int_equal(lease_set_generation(s), MANY);
+
+	for (unsigned idx = 0; idx < MANY; idx++) {
+		struct lease x;
+
+		snprintf(name, sizeof(name), "node-%05u", idx);
+		x = make_lease(name, idx);
+		l = lease_set_find(s, name);
+		assert_non_null(l);
+		assert_true(lease_equal(l, &x));
+		assert_int_equal(lease_set_upsert(s, &x), 0);
+	}
+	assert_int_equal(lease_set_generation(s), MANY);
+
+	assert_int_equal(lease_set_snapshot(s, &snap, &n), 0);
+	assert_int_equal(n, MANY);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "node-%05zu", i);
+		assert_string_equal(snap[i]->name, name);
+	}
+
+	/* Remove every odd one: the others must all still be found. */
+	for (unsigned idx = 1; idx < MANY; idx += 2) {
+		snprintf(name, sizeof(name), "node-%05u", idx);
+		assert_int_equal(lease_set_remove(s, name), 1);
+	}
+	assert_int_equal(lease_set_size(s), MANY / 2);
+	assert_int_equal(lease_set_generation(s), MANY + MANY / 2);
+	for (unsigned idx = 0; idx < MANY; idx++) {
+		snprintf(name, sizeof(name), "node-%05u", idx);
+		l = lease_set_find(s, name);
+		if (idx % 2)
+			assert_null(l);
+		else
+			assert_non_null(l);
+	}
+
+	i = 0;
+	count = 0;
+	while ((l = lease_set_next(s, &i)))
+		count++;
+	assert_int_equal(count, MANY / 2);
+}
+
+static void test_set_empty_snapshot(void **state)
+{
+	_cleanup_(lease_set_freep) struct lease_set *s = NULL;
+	_cleanup_free_ const struct lease **snap = NULL;
+	size_t n = 7, i = 0;
+
+	assert_int_equal(lease_set_new(&s), 0);
+	assert_int_equal(lease_set_snapshot(s, &snap, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(lease_set_next(s, &i));
+	lease_set_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lease_equal),
+		cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_backend_data_parse),
+		cmocka_unit_test(test_backend_data_errors),
+		cmocka_unit_test(test_backend_data_render),
+		cmocka_unit_test(test_set_basic),
+		cmocka_unit_test(test_set_invalid_name),
+		cmocka_unit_test(test_set_many),
+		cmocka_unit_test(test_set_empty_snapshot),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
