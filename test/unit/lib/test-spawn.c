@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of lib/spawn.c with real programs from coreutils: stdin is
+ * delivered and stdout streamed, exit statuses and stderr reported, missing
+ * programs found missing, overruns killed, and a child that ignores its
+ * stdin does not kill us with SIGPIPE.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/spawn.h"
+
+static int collect(const char *data, size_t len, void *userdata)
+{
+	return buf_append(userdata, data, len);
+}
+
+static void test_stdin_stdout(void **state)
+{
+	const char *argv[] = {"cat", NULL};
+	_cleanup_buf_ struct buf out = BUF_INIT, in = BUF_INIT;
+	struct errmsg err = {""};
+
+	/* larger than a pipe buffer in both directions */
+	for (int i = 0; i < 20000; i++)
+		assert_int_equal(buf_printf(&in, "line %d\n", i), 0);
+	struct spawn_req req = {
+		.argv = argv, .in = in.data, .in_len = in.len, .out = collect, .userdata = &out};
+	assert_int_equal(spawn_run(&req, NULL, &err), 0);
+	assert_int_equal(out.len, in.len);
+	assert_memory_equal(out.data, in.data, in.len);
+	(void)state;
+}
+
+static void test_exit_status(void **state)
+{
+	const char *argv[] = {"sh", "-c", "echo 'first problem' >&2; echo second >&2; exit 3",
+			      NULL};
+	struct spawn_req req = {.argv = argv};
+	struct errmsg err = {""};
+	int status = 0;
+
+	assert_int_equal(spawn_run(&req, &status, &err), -EPROTO);
+	assert_int_equal(status, 3);
+	assert_string_equal(err.text, "sh: exit status 3: first problem");
+
+	const char *kill_argv[] = {"sh", "-c", "kill -9 $$", NULL};
+	req.argv = kill_argv;
+	assert_int_equal(spawn_run(&req, &status, &err), -EPROTO);
+	assert_int_equal(status, 128 + 9);
+	(void)state;
+}
+
+static void test_not_found(void **state)
+{
+	const char *argv[] = {"flannel-no-such-program", NULL};
+	const char *argv2[] = {"/nonexistent/prog", NULL};
+	struct spawn_req req = {.argv = argv};
+	struct errmsg err = {""};
+	char *p = NULL;
+
+	assert_int_equal(spawn_run(&req, NULL, &err), -ENOENT);
+	assert_string_equal(err.text, "flannel-no-such-program: executable not found");
+	req.argv = argv2;
+	assert_int_equal(spawn_run(&req, NULL, &err), -ENOENT);
+	assert_int_equal(spawn_find("sh", &p), 0);
+	assert_non_null(strchr(p, '/'));
+	free(p);
+	(void)state;
+}
+
+static void test_timeout(void **state)
+{
+	const char *argv[] = {"sleep", "30", NULL};
+	struct spawn_req req = {.argv = argv, .timeout_ms = 200};
+	struct errmsg err = {""};
+
+	assert_int_equal(spawn_run(&req, NULL, &err), -ETIMEDOUT);
+	assert_string_equal(err.text, "sleep: killed after 200 ms");
+	(void)state;
+}
+
+static void test_no_sigpipe(void **state)
+{
+	const char *argv[] = {"true", NULL};
+	size_t len = 4 * 1024 * 1024;
+	char *in = calloc(1, len);
+	struct errmsg err = {""};
+
+	assert_non_null(in);
+	struct spawn_req req = {.argv = argv, .in = in, .in_len = len};
+	/* the child exits without reading: we survive and report its status */
+	assert_int_equal(spawn_run(&req, NULL, &err), 0);
+	free(in);
+	(void)state;
+}
+
+static int stop_early(const char *data, size_t len, void *userdata)
+{
+	return -ECANCELED;
+}
+
+static void test_callback_error(void **state)
+{
+	const char *argv[] = {"yes", NULL};
+	struct spawn_req req = {.argv = argv, .out = stop_early};
+	struct errmsg err = {""};
+
+	assert_int_equal(spawn_run(&req, NULL, &err), -ECANCELED);
+	(void)state;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stdin_stdout), cmocka_unit_test(test_exit_status),
+		cmocka_unit_test(test_not_found),    cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_no_sigpipe),   cmocka_unit_test(test_callback_error),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
