@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * flanneld's main(): parse the command line and FLANNELD_* environment,
+ * answer --help and --version, set the log verbosity, log the effective
+ * flags, check the lease renewal margin as upstream does (even in kube
+ * mode), and hand over to the daemon.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "daemon.h"
+#include "flags.h"
+#include "lib/log.h"
+
+extern char **environ;
+
+int main(int argc, char **argv)
+{
+	struct flannel_flags f;
+	struct errmsg err = {0};
+	int r;
+
+	r = flags_parse(argc, argv, environ, &f, &err);
+	if (r < 0) {
+		fprintf(stderr, "%s\n", err.text);
+		flags_usage(stderr);
+		return 2;
+	}
+	if (r == FLAGS_HELP) {
+		flags_usage(stderr);
+		return EXIT_SUCCESS;
+	}
+	if (r == FLAGS_VERSION) {
+		fprintf(stderr, "%s\n", FLANNEL_VERSION);
+		return EXIT_SUCCESS;
+	}
+
+	log_set_verbosity(f.v);
+	flags_log(&f);
+	if (f.vmodule[0] || f.log_backtrace_at[0])
+		log_warn(
+			"-vmodule and -log_backtrace_at are accepted for compatibility and ignored");
+
+	if (f.subnet_lease_renew_margin >= 24 * 60 || f.subnet_lease_renew_margin <= 0) {
+		log_error("Invalid subnet-lease-renew-margin option, out of acceptable range");
+		return EXIT_FAILURE;
+	}
+
+	return daemon_main(&f) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
