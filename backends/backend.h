@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The backend interface the daemon uses: leases in, kernel state out.
+ *
+ *   backend_new()         parse the Backend JSON for the type ("vxlan", "host-gw")
+ *   backend_register()    ensure the device(s); the lease attributes to publish
+ *                         (type, VNI, VtepMAC(s)) and the MTU for subnet.env
+ *   backend_set_lease()   our own lease: the device address(es)
+ *   backend_reconcile()   make the kernel match the peers: dump, plan, apply
+ *   backend_event_fd()    a netlink notification fd for the event loop;
+ *   backend_handle_events()  > 0 when something of ours changed: reconcile soon
+ *   backend_status()      per-peer entries present, drift counters, netlink ops
+ *   backend_free()        forget; the datapath stays (SIGTERM leaves routes)
+ *
+ * Single-threaded. Every reconcile is a full pass (dump → plan → apply), so a
+ * deleted device is recreated and every peer replayed; an unchanged kernel
+ * costs dumps only, no writes.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/errmsg.h"
+#include "lib/iface.h"
+#include "lib/lease.h"
+#include "lib/netlink.h"
+
+struct backend;
+
+struct backend_config {
+	const char *type; /* "vxlan", "host-gw" (lower case, as netconf) */
+	const char *json; /* the raw Backend object; NULL for "{}" */
+	size_t json_len;
+	const struct ext_iface *ext; /* copied */
+	bool ipv4;
+	bool ipv6;
+	/* The VtepMAC(s) found in our node's annotations: kept across restarts. */
+	bool has_mac;
+	uint8_t mac[6];
+	bool has_mac6;
+	uint8_t mac6[6];
+};
+
+/* Entries a peer has, per family: bits of backend_peer_status.want/have. */
+#define BACKEND_NEIGH4 (1u << 0)
+#define BACKEND_FDB4   (1u << 1)
+#define BACKEND_ROUTE4 (1u << 2)
+#define BACKEND_NEIGH6 (1u << 3)
+#define BACKEND_FDB6   (1u << 4)
+#define BACKEND_ROUTE6 (1u << 5)
+
+struct backend_peer_status {
+	char name[LEASE_NAME_MAX];
+	unsigned want; /* BACKEND_* entries this peer should have */
+	unsigned have; /* of those, present after the last reconcile */
+	bool direct;   /* IPv4 via DirectRouting */
+	bool direct6;
+	bool skipped; /* not programmable: other backend type, no VtepMAC, conflict */
+};
+
+struct backend_status {
+	const char *type;
+	uint64_t reconciles;
+	uint64_t reconcile_failures;
+	uint64_t entries_added;	  /* replace ops that succeeded */
+	uint64_t entries_removed; /* stale entries deleted */
+	uint64_t op_errors;
+	uint64_t drift_found;	 /* ops needed while the desired state had not changed */
+	uint64_t drift_repaired; /* of those, succeeded */
+	uint64_t devices_created;
+	int last_error;	  /* -errno of the last failed reconcile, 0 after a success */
+	size_t n_desired; /* kernel entries wanted */
+	size_t n_skipped; /* peers */
+	const struct backend_peer_status *peers; /* borrowed, valid until the next reconcile */
+	size_t n_peers;
+	struct nl_counters nl;
+};
+
+/* -EINVAL with err set for bad options, -EOPNOTSUPP for an unknown type. */
+int backend_new(struct nlh *h, const struct backend_config *cfg, struct backend **ret,
+		struct errmsg *err);
+/* Leaves devices, routes, neighbours and FDB entries in place. NULL is fine. */
+void backend_free(struct backend *b);
+
+const char *backend_type(const struct backend *b);
+int backend_register(struct backend *b, struct lease_attrs *ret_attrs, uint32_t *ret_mtu,
+		     struct errmsg *err);
+int backend_set_lease(struct backend *b, const struct lease *own, struct errmsg *err);
+/*
+ * peers: sorted by name (lease_set_snapshot), our own lease excluded (and
+ * skipped if present). Returns the number of kernel writes, or the first
+ * error (every op is still attempted; the next pass retries).
+ */
+int backend_reconcile(struct backend *b, const struct lease *const *peers, size_t n_peers);
+
+int backend_event_fd(const struct backend *b);
+/* Read pending notifications: 1 when a reconcile is needed, 0 when not, <0 on error. */
+int backend_handle_events(struct backend *b);
+
+void backend_status(const struct backend *b, struct backend_status *ret);

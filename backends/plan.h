@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The pure planner shared by the vxlan and host-gw backends: from the peer
+ * leases and the entries dumped from the kernel, the ordered list of kernel
+ * operations that makes the kernel match the leases.
+ *
+ * Desired entries per peer and family (upstream §4.2, §4.6, §4.7):
+ *   vxlan:   neighbour  <subnet network addr> lladdr <VtepMAC> dev flannel.N permanent
+ *            FDB        <VtepMAC> dst <public ip> dev flannel.N self permanent
+ *            route      <subnet> via <subnet network addr> dev flannel.N onlink
+ *   vxlan + DirectRouting, peer's public IP in a connected subnet of the
+ *   external interface, and host-gw:
+ *            route      <subnet> via <public ip> dev <external interface>
+ * Routes carry the protocol given in the parameters.
+ *
+ * Actual entries are those the caller dumped as ours: everything on our
+ * device, and routes elsewhere only with our protocol. The diff is a
+ * sort-merge by key (neighbour: IP; FDB: MAC + remote; route: prefix +
+ * metric). Adds/replaces come first in the order neighbour, FDB, route;
+ * deletes of stale entries follow in reverse order (route, FDB, neighbour),
+ * so the kernel never routes to a gateway it cannot resolve.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lib/lease.h"
+#include "lib/netlink.h"
+
+enum plan_kind {
+	PLAN_NEIGH,
+	PLAN_FDB,
+	PLAN_ROUTE,
+	_PLAN_KIND_MAX,
+};
+
+enum plan_action {
+	PLAN_REPLACE, /* add, or replace a different entry with the same key */
+	PLAN_DELETE,
+};
+
+/* Bits of struct plan_peer masks: kind + 3 * (0 for IPv4, 1 for IPv6). */
+#define PLAN_BIT(kind, v6) (1u << ((kind) + 3 * ((v6) ? 1 : 0)))
+
+struct plan_op {
+	enum plan_action action;
+	enum plan_kind kind;
+	int family;
+	ssize_t peer; /* index into the peers, -1 for a stale entry */
+	union {
+		struct neigh_spec neigh;
+		struct fdb_spec fdb;
+		struct route_spec route;
+	};
+};
+
+struct plan_family {
+	bool enabled;
+	bool vxlan;			  /* VXLAN entries on dev_ifindex; false: host-gw routes */
+	int dev_ifindex;		  /* flannel.<VNI> / flannel-v6.<VNI> */
+	int ext_ifindex;		  /* the external interface */
+	bool direct_routing;		  /* vxlan only */
+	const struct ip_net *direct_nets; /* connected subnets of the external interface */
+	size_t n_direct_nets;
+	uint32_t route_priority; /* 0 for IPv4; 1024 (the kernel's default) for IPv6 */
+};
+
+struct plan_params {
+	const char *backend_type;  /* leases of another type are skipped */
+	uint8_t proto;		   /* rtm_protocol of our routes */
+	struct plan_family fam[2]; /* [0] IPv4, [1] IPv6 */
+};
+
+/* What was dumped from the kernel, per family ([0] IPv4, [1] IPv6). */
+struct plan_actual {
+	const struct neigh_spec *neighs;
+	size_t n_neighs;
+	const struct fdb_spec *fdbs;
+	size_t n_fdbs;
+	const struct route_spec *routes;
+	size_t n_routes;
+};
+
+struct plan_peer {
+	unsigned want;	  /* PLAN_BIT()s of the entries this peer should have */
+	unsigned missing; /* of those, the ones the kernel lacks (an op is planned) */
+	bool direct;	  /* IPv4 via DirectRouting */
+	bool direct6;
+	bool skipped; /* not programmable: other backend type, no VtepMAC, duplicate */
+};
+
+struct plan {
+	struct plan_op *ops;
+	size_t n_ops;
+	struct plan_peer *peers; /* one per input peer */
+	size_t n_peers;
+	size_t n_desired;
+	size_t n_stale;	       /* delete ops */
+	size_t n_skipped;      /* peers */
+	uint64_t desired_hash; /* of the desired entries: equal hashes, equal desires */
+};
+
+/*
+ * peers: sorted by name (lease_set_snapshot), our own lease excluded.
+ * Returns 0 or -ENOMEM; ret is owned by the caller (plan_done).
+ */
+int plan_compute(const struct plan_params *p, const struct lease *const *peers, size_t n_peers,
+		 const struct plan_actual actual[2], struct plan *ret);
+void plan_done(struct plan *p);
+
+const char *plan_kind_name(enum plan_kind k);

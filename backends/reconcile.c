@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The reconciler: one full pass per call. Ensure the device(s), dump what
+ * is ours from the kernel, plan (backends/plan.c), apply. Every op is
+ * attempted and the first error is returned so the caller retries the whole
+ * pass later; kernel writes are idempotent, so a retry never hurts.
+ *
+ * Drift: when the desired entries are exactly those of the previous
+ * successful pass (same hash), any op needed now repairs something changed
+ * behind our back (a deleted route, a recreated device, ...).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/macro.h"
+#include "registry.h"
+
+_Static_assert(BACKEND_NEIGH4 == PLAN_BIT(PLAN_NEIGH, 0) && BACKEND_FDB4 == PLAN_BIT(PLAN_FDB, 0) &&
+		       BACKEND_ROUTE4 == PLAN_BIT(PLAN_ROUTE, 0) &&
+		       BACKEND_NEIGH6 == PLAN_BIT(PLAN_NEIGH, 1) &&
+		       BACKEND_FDB6 == PLAN_BIT(PLAN_FDB, 1) &&
+		       BACKEND_ROUTE6 == PLAN_BIT(PLAN_ROUTE, 1),
+	       "status bits follow the planner's");
+
+struct actual_dump {
+	struct neigh_spec *neighs;
+	struct fdb_spec *fdbs;
+	struct route_spec *routes;
+};
+
+static void actual_dump_done(struct actual_dump *d)
+{
+	free(d->neighs);
+	free(d->fdbs);
+	free(d->routes);
+}
+
+static int dump_family(struct backend *b, const struct plan_params *p, int fi,
+		       struct actual_dump *d, struct plan_actual *a)
+{
+	const struct plan_family *f = &p->fam[fi];
+	const int family = fi == 0 ? AF_INET : AF_INET6;
+	int r;
+
+	if (f->vxlan) {
+		r = nl_neigh_list(b->nl, family, f->dev_ifindex, &d->neighs, &a->n_neighs);
+		if (r < 0)
+			return log_error_errno(r, "failed to dump neighbours of ifindex %d",
+					       f->dev_ifindex);
+		a->neighs = d->neighs;
+		r = nl_fdb_list(b->nl, f->dev_ifindex, &d->fdbs, &a->n_fdbs);
+		if (r < 0)
+			return log_error_errno(r, "failed to dump FDB of ifindex %d",
+					       f->dev_ifindex);
+		a->fdbs = d->fdbs;
+	}
+	r = nl_route_list_ours(b->nl, family, f->vxlan ? f->dev_ifindex : 0, p->proto, &d->routes,
+			       &a->n_routes);
+	if (r < 0)
+		return log_error_errno(r, "failed to dump routes");
+	a->routes = d->routes;
+	return 0;
+}
+
+static int apply_op(struct backend *b, const struct plan_op *op)
+{
+	bool del = op->action == PLAN_DELETE;
+
+	switch (op->kind) {
+	case PLAN_NEIGH:
+		return del ? nl_neigh_del(b->nl, &op->neigh) : nl_neigh_replace(b->nl, &op->neigh);
+	case PLAN_FDB:
+		return del ? nl_fdb_del(b->nl, &op->fdb) : nl_fdb_replace(b->nl, &op->fdb);
+	case PLAN_ROUTE:
+	default:
+		return del ? nl_route_del(b->nl, &op->route) : nl_route_replace(b->nl, &op->route);
+	}
+}
+
+static void log_op_failure(const struct plan_op *op, const struct lease *peer, int r)
+{
+	char s[IP_NET_STRLEN], m[18];
+
+	switch (op->kind) {
+	case PLAN_NEIGH:
+		log_warn_errno(r, "Failed to %s neighbour %s for %s, will retry",
+			       op->action == PLAN_DELETE ? "delete" : "set",
+			       ip_addr_fmt(&op->neigh.ip, s), peer ? peer->name : "stale entry");
+		break;
+	case PLAN_FDB:
+		log_warn_errno(r, "Failed to %s FDB entry %s for %s, will retry",
+			       op->action == PLAN_DELETE ? "delete" : "set",
+			       mac_fmt(op->fdb.mac, m), peer ? peer->name : "stale entry");
+		break;
+	case PLAN_ROUTE:
+	default:
+		log_warn_errno(r, "Failed to %s route to %s for %s, will retry",
+			       op->action == PLAN_DELETE ? "delete" : "set",
+			       ip_net_fmt(&op->route.dst, s), peer ? peer->name : "stale entry");
+		break;
+	}
+}
+
+static int status_peers(struct backend *b, const struct lease *const *peers, size_t n,
+			const struct plan *plan)
+{
+	if (n > b->peers_cap) {
+		struct backend_peer_status *p = reallocarray(b->peers, n, sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		b->peers = p;
+		b->peers_cap = n;
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct backend_peer_status *s = &b->peers[k];
+		memcpy(s->name, peers[k]->name, sizeof(s->name));
+		s->want = plan->peers[k].want;
+		s->have = plan->peers[k].want & ~plan->peers[k].missing;
+		s->direct = plan->peers[k].direct;
+		s->direct6 = plan->peers[k].direct6;
+		s->skipped = plan->peers[k].skipped;
+	}
+	b->status.n_peers = n;
+	return 0;
+}
+
+/* The peers without our own lease (a caller's mistake we tolerate). */
+static int filter_own(struct backend *b, const struct lease *const *peers, size_t n,
+		      const struct lease ***ret, size_t *ret_n)
+{
+	const struct lease **v = malloc((n ? n : 1) * sizeof(*v));
+	size_t m = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t k = 0; k < n; k++)
+		if (!b->has_own || strncmp(peers[k]->name, b->own.name, LEASE_NAME_MAX) != 0)
+			v[m++] = peers[k];
+	*ret = v;
+	*ret_n = m;
+	return 0;
+}
+
+int backend_reconcile(struct backend *b, const struct lease *const *all_peers, size_t n_all)
+{
+	_cleanup_free_ const struct lease **peers = NULL;
+	struct actual_dump dumps[2] = {{0}};
+	struct plan_actual actual[2] = {{0}};
+	struct plan_params params = {0};
+	struct plan plan = {0};
+	uint64_t writes_before = nl_counters_writes(nlh_counters(b->nl));
+	size_t n_peers = 0;
+	bool drift;
+	int r, first_err = 0;
+
+	b->status.reconciles++;
+	r = filter_own(b, all_peers, n_all, &peers, &n_peers);
+	if (r < 0)
+		goto fail;
+	r = b->ops->prepare(b, &params);
+	if (r < 0)
+		goto fail;
+	for (int fi = 0; fi < 2; fi++)
+		if (params.fam[fi].enabled) {
+			r = dump_family(b, &params, fi, &dumps[fi], &actual[fi]);
+			if (r < 0)
+				goto fail;
+		}
+	r = plan_compute(&params, (const struct lease *const *)peers, n_peers, actual, &plan);
+	if (r < 0)
+		goto fail;
+
+	drift = b->last_ok && plan.desired_hash == b->last_hash;
+	for (size_t k = 0; k < plan.n_ops; k++) {
+		const struct plan_op *op = &plan.ops[k];
+		const struct lease *peer = op->peer >= 0 ? peers[op->peer] : NULL;
+
+		r = apply_op(b, op);
+		if (drift)
+			b->status.drift_found++;
+		if (r < 0) {
+			log_op_failure(op, peer, r);
+			b->status.op_errors++;
+			if (op->peer >= 0) {
+				unsigned bit = PLAN_BIT(op->kind, op->family == AF_INET6);
+				plan.peers[op->peer].missing |= bit;
+			}
+			if (first_err == 0)
+				first_err = r;
+			continue;
+		}
+		if (op->peer >= 0)
+			plan.peers[op->peer].missing &= ~PLAN_BIT(op->kind, op->family == AF_INET6);
+		if (drift)
+			b->status.drift_repaired++;
+		if (op->action == PLAN_DELETE)
+			b->status.entries_removed++;
+		else
+			b->status.entries_added++;
+	}
+	if (plan.n_ops > 0)
+		log_v(1, "Reconciled %zu peers: %zu ops (%zu stale), %zu skipped%s", n_peers,
+		      plan.n_ops, plan.n_stale, plan.n_skipped, drift ? ", drift repaired" : "");
+
+	r = status_peers(b, peers, n_peers, &plan);
+	b->status.n_desired = plan.n_desired;
+	b->status.n_skipped = plan.n_skipped;
+	if (r >= 0)
+		r = first_err;
+	b->last_ok = r >= 0;
+	b->last_hash = plan.desired_hash;
+	plan_done(&plan);
+	for (int fi = 0; fi < 2; fi++)
+		actual_dump_done(&dumps[fi]);
+	if (r < 0) {
+		b->status.reconcile_failures++;
+		b->status.last_error = r;
+		return r;
+	}
+	b->status.last_error = 0;
+	return (int)MIN(nl_counters_writes(nlh_counters(b->nl)) - writes_before,
+			(uint64_t)INT32_MAX);
+
+fail:
+	plan_done(&plan);
+	for (int fi = 0; fi < 2; fi++)
+		actual_dump_done(&dumps[fi]);
+	b->last_ok = false;
+	b->status.reconcile_failures++;
+	b->status.last_error = r;
+	return r;
+}

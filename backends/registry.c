@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Backend types by name, and the parts of the backend interface that do
+ * not depend on the type: configuration copy, our own lease, the netlink
+ * notification socket and its relevance filter, status.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/macro.h"
+#include "registry.h"
+
+static const struct backend_ops *const backend_types[] = {
+	&vxlan_backend_ops,
+	&hostgw_backend_ops,
+};
+
+int backend_new(struct nlh *h, const struct backend_config *cfg, struct backend **ret,
+		struct errmsg *err)
+{
+	const struct backend_ops *ops = NULL;
+	struct backend *b;
+	int r;
+
+	for (size_t k = 0; k < ARRAY_SIZE(backend_types); k++)
+		if (cfg->type && strcmp(cfg->type, backend_types[k]->type) == 0)
+			ops = backend_types[k];
+	if (!ops) {
+		errmsg_set(err, "Backend: Type: unsupported backend type \"%s\"",
+			   cfg->type ? cfg->type : "");
+		return -EOPNOTSUPP;
+	}
+	if (!cfg->ipv4 && !cfg->ipv6) {
+		errmsg_set(err, "Backend: neither IPv4 nor IPv6 is enabled");
+		return -EINVAL;
+	}
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->ops = ops;
+	b->nl = h;
+	b->ext = *cfg->ext;
+	b->ipv4 = cfg->ipv4;
+	b->ipv6 = cfg->ipv6;
+	b->has_mac = cfg->has_mac;
+	memcpy(b->mac, cfg->mac, 6);
+	b->has_mac6 = cfg->has_mac6;
+	memcpy(b->mac6, cfg->mac6, 6);
+	b->status.type = ops->type;
+
+	r = ops->init(b, cfg->json ? cfg->json : "{}", cfg->json ? cfg->json_len : 2, err);
+	if (r < 0) {
+		free(b);
+		return r;
+	}
+	r = nl_monitor_new(&b->monitor);
+	if (r < 0) {
+		errmsg_set(err, "failed to open a netlink notification socket: %s", strerror(-r));
+		backend_free(b);
+		return r;
+	}
+	*ret = b;
+	return 0;
+}
+
+void backend_free(struct backend *b)
+{
+	if (!b)
+		return;
+	if (b->ops && b->impl)
+		b->ops->done(b);
+	nl_monitor_free(b->monitor);
+	free(b->peers);
+	free(b);
+}
+
+const char *backend_type(const struct backend *b)
+{
+	return b->ops->type;
+}
+
+int backend_register(struct backend *b, struct lease_attrs *ret_attrs, uint32_t *ret_mtu,
+		     struct errmsg *err)
+{
+	return b->ops->register_(b, ret_attrs, ret_mtu, err);
+}
+
+int backend_set_lease(struct backend *b, const struct lease *own, struct errmsg *err)
+{
+	struct lease saved = b->own;
+	bool had = b->has_own;
+	int r;
+
+	b->own = *own;
+	b->has_own = true;
+	r = b->ops->set_lease(b, err);
+	if (r < 0) {
+		b->own = saved;
+		b->has_own = had;
+	}
+	return r;
+}
+
+int backend_event_fd(const struct backend *b)
+{
+	return nl_monitor_fd(b->monitor);
+}
+
+static void on_event(const struct nl_event *ev, void *userdata)
+{
+	struct backend *b = userdata;
+
+	if (ev->kind == NL_EVENT_OVERRUN || b->ops->owns_event(b, ev))
+		b->resync = true;
+}
+
+int backend_handle_events(struct backend *b)
+{
+	int r = nl_monitor_read(b->monitor, on_event, b);
+	if (r < 0)
+		return r;
+	r = b->resync;
+	b->resync = false;
+	return r;
+}
+
+void backend_status(const struct backend *b, struct backend_status *ret)
+{
+	*ret = b->status;
+	ret->peers = b->peers;
+	ret->nl = *nlh_counters(b->nl);
+}
+
+int backend_connected_nets(struct backend *b, int family, int ifindex, struct ip_net **ret,
+			   size_t *ret_n)
+{
+	_cleanup_free_ struct addr_info *addrs = NULL;
+	struct ip_net *nets;
+	size_t n = 0, m = 0;
+	int r;
+
+	r = nl_addr_list(b->nl, family, ifindex, &addrs, &n);
+	if (r < 0)
+		return r;
+	nets = calloc(n ? n : 1, sizeof(*nets));
+	if (!nets)
+		return -ENOMEM;
+	for (size_t k = 0; k < n; k++) {
+		if (addrs[k].scope == NL_SCOPE_HOST)
+			continue;
+		nets[m] = addrs[k].addr;
+		ip_net_mask(&nets[m]);
+		m++;
+	}
+	*ret = nets;
+	*ret_n = m;
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Inside the backends: the state every backend shares (struct backend), the
+ * small ops table each backend type implements, and the table of types.
+ * The daemon never includes this; it uses backend.h.
+ */
+#pragma once
+
+#include "backend.h"
+#include "plan.h"
+
+struct backend_ops {
+	const char *type;
+	/* Parse the Backend JSON, allocate b->impl. */
+	int (*init)(struct backend *b, const char *json, size_t len, struct errmsg *err);
+	void (*done)(struct backend *b);
+	int (*register_)(struct backend *b, struct lease_attrs *ret_attrs, uint32_t *ret_mtu,
+			 struct errmsg *err);
+	/* Our own lease is known (b->own): addresses. */
+	int (*set_lease)(struct backend *b, struct errmsg *err);
+	/* Before each pass: ensure devices and addresses; fill the planner's parameters. */
+	int (*prepare)(struct backend *b, struct plan_params *ret);
+	/* Is this notification about something of ours? */
+	bool (*owns_event)(const struct backend *b, const struct nl_event *ev);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	void *impl;
+	struct nlh *nl; /* borrowed */
+	struct ext_iface ext;
+	bool ipv4, ipv6;
+	bool has_mac, has_mac6;
+	uint8_t mac[6], mac6[6];
+	bool has_own;
+	struct lease own;
+	struct nl_monitor *monitor;
+	bool resync;
+	/* Reconciler state. */
+	bool last_ok;
+	uint64_t last_hash;
+	struct backend_status status;
+	struct backend_peer_status *peers;
+	size_t peers_cap;
+};
+
+extern const struct backend_ops vxlan_backend_ops;
+extern const struct backend_ops hostgw_backend_ops;
+
+/* The connected (masked) subnets of a family on ifindex: the "same L2 segment" test. */
+int backend_connected_nets(struct backend *b, int family, int ifindex, struct ip_net **ret,
+			   size_t *ret_n);
