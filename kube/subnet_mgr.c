@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The kube subnet manager glues the reflector (kube/watch.h) to leases:
+ * every node event is either the own node (kept whole, as a struct
+ * kube_node), a peer (turned into a lease and upserted into the lease_set),
+ * or a node that is not flannel's (removed from the set if it was there).
+ * Nothing else of the nodes is kept.
+ *
+ * Publishing is a reconcile: the desired annotations are remembered, and
+ * whenever the own node is (re)seen without them a PATCH is sent - at most
+ * one in flight; the PATCH response itself updates the own node.
+ */
+#include <string.h>
+
+#include "kube/patch.h"
+#include "kube/subnet_mgr.h"
+#include "lib/backoff.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/macro.h"
+
+#define PATCH_ATTEMPTS	    10
+#define POD_RETRY_BASE_USEC (USEC_PER_SEC)
+#define POD_RETRY_MAX_USEC  (30 * USEC_PER_SEC)
+
+struct kube_mgr {
+	struct loop *loop;
+	struct kube_mgr_callbacks cb;
+	void *userdata;
+	struct kube_annotation_keys keys;
+	struct kube_lease_params lease;
+	bool set_condition;
+	struct kube_watch_options watch_opts;
+
+	struct kube_http *http;
+	struct kube_watch *watch;
+	struct lease_set *peers;
+	uint64_t notified_generation;
+
+	char *node_name;
+	char *pod_name, *pod_namespace;
+	struct kube_request *pod_req;
+	struct loop_source *pod_timer;
+	struct backoff pod_backoff;
+
+	bool has_own, own_changed;
+	struct kube_node own;
+	char own_status[sizeof(struct errmsg)]; /* last logged problem with the own lease */
+
+	bool has_desired, patch_pending;
+	struct kube_desired desired;
+	struct kube_request *patch_req;
+
+	uint64_t patches, patch_failures, skipped_nodes;
+};
+
+static void maybe_publish(struct kube_mgr *m);
+
+static bool rv_older(const char *a, const char *b)
+{
+	char *ea, *eb;
+	unsigned long long x, y;
+
+	if (!a[0] || !b[0])
+		return false;
+	x = strtoull(a, &ea, 10);
+	y = strtoull(b, &eb, 10);
+	return !*ea && !*eb && x < y;
+}
+
+static void check_own_lease(struct kube_mgr *m)
+{
+	struct errmsg err = {};
+	struct lease l;
+	int r;
+
+	r = kube_node_subnets(&m->own, &m->lease, &l, &err);
+	if (r >= 0) {
+		if (m->own_status[0])
+			log_info("Node \"%s\" has a usable podCIDR now", m->own.name);
+		m->own_status[0] = '\0';
+		return;
+	}
+	if (strcmp(m->own_status, err.text) == 0)
+		return; /* logged once per distinct problem */
+	snprintf(m->own_status, sizeof(m->own_status), "%s", err.text);
+	if (r == -ENODATA)
+		log_info("%s, waiting for it (flannel is not ready until it is)", err.text);
+	else
+		log_error("Own node: %s; flannel is not ready", err.text);
+}
+
+static void set_own(struct kube_mgr *m, struct kube_node *node)
+{
+	if (m->has_own && rv_older(node->resource_version, m->own.resource_version))
+		return; /* an event older than the PATCH response we already have */
+	kube_node_move(&m->own, node);
+	m->has_own = true;
+	m->own_changed = true;
+	check_own_lease(m);
+	/* a peer entry for ourselves can only come from a stale state */
+	lease_set_remove(m->peers, m->own.name);
+	maybe_publish(m);
+}
+
+static void on_upsert(struct kube_node *node, void *userdata)
+{
+	struct kube_mgr *m = userdata;
+	struct errmsg err = {};
+	struct lease l;
+	int r;
+
+	if (m->node_name && strcmp(node->name, m->node_name) == 0) {
+		set_own(m, node);
+		return;
+	}
+	r = kube_node_to_lease(node, &m->lease, &l, &err);
+	if (r == -ENOENT) {
+		lease_set_remove(m->peers, node->name);
+		return;
+	}
+	if (r < 0) {
+		m->skipped_nodes++;
+		log_warn("Error turning node \"%s\" to lease: %s, skipping it", node->name,
+			 err.text);
+		return;
+	}
+	r = lease_set_upsert(m->peers, &l);
+	if (r < 0)
+		log_error_errno(r, "Failed to record the lease of node \"%s\"", node->name);
+}
+
+static void on_remove(const char *name, void *userdata)
+{
+	struct kube_mgr *m = userdata;
+
+	if (m->node_name && strcmp(name, m->node_name) == 0) {
+		if (m->has_own) {
+			log_warn("Own node \"%s\" was deleted", name);
+			kube_node_done(&m->own);
+			m->has_own = false;
+			m->own_changed = true;
+		}
+		return;
+	}
+	lease_set_remove(m->peers, name);
+}
+
+static void on_batch_end(void *userdata)
+{
+	struct kube_mgr *m = userdata;
+	uint64_t gen = lease_set_generation(m->peers);
+
+	if (m->own_changed) {
+		m->own_changed = false;
+		if (m->cb.own_node_changed)
+			m->cb.own_node_changed(m, m->userdata);
+	}
+	if (gen != m->notified_generation) {
+		m->notified_generation = gen;
+		if (m->cb.peers_changed)
+			m->cb.peers_changed(m, m->userdata);
+	}
+}
+
+static void on_synced(void *userdata)
+{
+	struct kube_mgr *m = userdata;
+
+	if (!m->has_own)
+		log_warn("Node \"%s\" not found in the node list, waiting for it", m->node_name);
+	log_info("Node cache synced: %zu peers", lease_set_size(m->peers));
+	if (m->cb.synced)
+		m->cb.synced(m, m->userdata);
+}
+
+static void patch_done(int r, long status, const char *body, size_t len, void *userdata)
+{
+	struct kube_mgr *m = userdata;
+	struct kube_node node = {};
+	struct errmsg err = {};
+	char msg[256];
+
+	m->patch_req = NULL;
+	if (r < 0) {
+		m->patch_failures++;
+		kube_status_message(body, len, msg, sizeof(msg), NULL);
+		log_error("Failed to patch node \"%s\": %s%s%s (HTTP %ld)", m->node_name,
+			  strerror(-r), msg[0] ? ": " : "", msg, status);
+		if (m->cb.published)
+			m->cb.published(m, r, m->userdata);
+		return;
+	}
+	m->patches++;
+	m->patch_pending = false;
+	log_info("Published flannel's annotations on node \"%s\"", m->node_name);
+	/* The response is the updated node: take it, so we do not patch twice. */
+	if (kube_node_parse(body, len, &m->keys, &node, &err) >= 0 &&
+	    strcmp(node.name, m->node_name) == 0)
+		set_own(m, &node);
+	kube_node_done(&node);
+	on_batch_end(m);
+	if (m->cb.published)
+		m->cb.published(m, 0, m->userdata);
+}
+
+static void maybe_publish(struct kube_mgr *m)
+{
+	_cleanup_buf_ struct buf body = BUF_INIT;
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	if (!m->has_desired || !m->has_own || m->patch_req)
+		return;
+	r = kube_patch_body(&m->own, &m->keys, &m->desired, m->set_condition, now_realtime_usec(),
+			    &body);
+	if (r < 0) {
+		log_error_errno(r, "Failed to build the node patch");
+		return;
+	}
+	if (r == 0) {
+		if (m->patch_pending) {
+			m->patch_pending = false;
+			if (m->cb.published)
+				m->cb.published(m, 0, m->userdata);
+		}
+		return;
+	}
+	if (asprintf(&path, "/api/v1/nodes/%s/status", m->node_name) < 0) {
+		path = NULL;
+		return;
+	}
+	log_v(1, "Patching node \"%s\": %s", m->node_name, body.data);
+	struct kube_request_spec spec = {
+		.verb = KUBE_VERB_PATCH,
+		.method = "PATCH",
+		.path = path,
+		.content_type = "application/strategic-merge-patch+json",
+		.body = body.data,
+		.body_len = body.len,
+		.max_attempts = PATCH_ATTEMPTS,
+		.done = patch_done,
+		.userdata = m,
+	};
+	r = kube_http_start(m->http, &spec, &m->patch_req);
+	if (r < 0)
+		log_error_errno(r, "Failed to start patching node \"%s\"", m->node_name);
+}
+
+int kube_mgr_publish(struct kube_mgr *m, const struct lease_attrs *attrs,
+		     const struct ip_addr *public_ip, const struct ip_addr *public_ip6)
+{
+	struct kube_desired d;
+	int r;
+
+	r = kube_desired_from_attrs(attrs, public_ip, public_ip6, m->has_own ? &m->own : NULL, &d);
+	if (r < 0)
+		return log_error_errno(r, "Nothing to publish: no public IP with backend data");
+	m->desired = d;
+	m->has_desired = true;
+	m->patch_pending = true;
+	maybe_publish(m);
+	return 0;
+}
+
+static int start_watch(struct kube_mgr *m)
+{
+	static const struct kube_watch_ops ops = {
+		.upsert = on_upsert,
+		.remove = on_remove,
+		.synced = on_synced,
+		.batch_end = on_batch_end,
+	};
+	int r;
+
+	log_info("Using node name \"%s\"", m->node_name);
+	r = kube_watch_new(m->http, &m->keys, &m->watch_opts, &ops, m, &m->watch);
+	if (r < 0)
+		return r;
+	return kube_watch_start(m->watch);
+}
+
+static int pod_lookup(struct kube_mgr *m);
+
+static int pod_timer_cb(struct loop_source *s, void *userdata)
+{
+	return pod_lookup(userdata);
+}
+
+static void pod_done(int r, long status, const char *body, size_t len, void *userdata)
+{
+	struct kube_mgr *m = userdata;
+	char name[LEASE_NAME_MAX];
+	struct errmsg err = {};
+	char msg[256];
+
+	m->pod_req = NULL;
+	if (r < 0) {
+		kube_status_message(body, len, msg, sizeof(msg), NULL);
+		log_error("error retrieving pod spec for '%s/%s': %s%s%s, will retry",
+			  m->pod_namespace, m->pod_name, strerror(-r), msg[0] ? ": " : "", msg);
+		(void)loop_timer_arm(m->pod_timer, backoff_next(&m->pod_backoff, random_u32()));
+		return;
+	}
+	r = kube_pod_node_name(body, len, name, sizeof(name), &err);
+	if (r < 0) {
+		log_error("node name not present in pod spec '%s/%s' (%s), will retry",
+			  m->pod_namespace, m->pod_name, err.text);
+		(void)loop_timer_arm(m->pod_timer, backoff_next(&m->pod_backoff, random_u32()));
+		return;
+	}
+	m->node_name = strdup(name);
+	if (!m->node_name) {
+		log_error("Out of memory");
+		return;
+	}
+	r = start_watch(m);
+	if (r < 0)
+		log_error_errno(r, "Failed to start watching nodes");
+}
+
+static int pod_lookup(struct kube_mgr *m)
+{
+	_cleanup_free_ char *path = NULL;
+	struct kube_request_spec spec = {
+		.verb = KUBE_VERB_GET,
+		.max_attempts = 3,
+		.max_body = KUBE_OBJECT_MAX_SIZE,
+		.done = pod_done,
+		.userdata = m,
+	};
+
+	if (asprintf(&path, "/api/v1/namespaces/%s/pods/%s", m->pod_namespace, m->pod_name) < 0)
+		return -ENOMEM;
+	spec.path = path;
+	return kube_http_start(m->http, &spec, &m->pod_req);
+}
+
+static bool valid_dns_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		      s[i] == '.'))
+			return false;
+	return true;
+}
+
+int kube_mgr_start(struct kube_mgr *m)
+{
+	const char *name = m->node_name ? NULL : getenv("NODE_NAME");
+
+	if (!m->node_name && name && name[0]) {
+		m->node_name = strdup(name);
+		if (!m->node_name)
+			return -ENOMEM;
+	}
+	if (m->node_name) {
+		if (!valid_dns_name(m->node_name))
+			return log_error_errno(EINVAL, "Invalid node name \"%.64s\"", m->node_name);
+		return start_watch(m);
+	}
+
+	const char *pod = getenv("POD_NAME"), *ns = getenv("POD_NAMESPACE");
+	if (!pod || !pod[0] || !ns || !ns[0]) {
+		log_error("env variables POD_NAME and POD_NAMESPACE must be set");
+		return -EINVAL;
+	}
+	if (!valid_dns_name(pod) || !valid_dns_name(ns))
+		return log_error_errno(EINVAL, "Invalid POD_NAME or POD_NAMESPACE");
+	m->pod_name = strdup(pod);
+	m->pod_namespace = strdup(ns);
+	if (!m->pod_name || !m->pod_namespace)
+		return -ENOMEM;
+	return pod_lookup(m);
+}
+
+int kube_mgr_new(struct loop *loop, const struct kube_mgr_config *config,
+		 const struct kube_mgr_callbacks *callbacks, void *userdata, struct kube_mgr **ret)
+{
+	struct kube_mgr *m;
+	struct errmsg err = {};
+	int r;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->loop = loop;
+	if (callbacks)
+		m->cb = *callbacks;
+	m->userdata = userdata;
+	m->lease = config->lease;
+	m->lease.keys = &m->keys;
+	m->set_condition = config->set_node_network_unavailable;
+	m->watch_opts = config->watch;
+	backoff_init(&m->pod_backoff, POD_RETRY_BASE_USEC, POD_RETRY_MAX_USEC);
+
+	r = kube_annotation_keys_init(&m->keys, config->annotation_prefix, &err);
+	if (r < 0) {
+		log_error("%s", err.text);
+		goto fail;
+	}
+	if (config->node_name && config->node_name[0] &&
+	    !(m->node_name = strdup(config->node_name))) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = lease_set_new(&m->peers);
+	if (r < 0)
+		goto fail;
+	m->notified_generation = lease_set_generation(m->peers);
+	r = kube_http_new(loop, config->conn, &config->http, &m->http);
+	if (r < 0) {
+		log_error_errno(r, "Failed to set up the Kubernetes API client");
+		goto fail;
+	}
+	r = loop_add_timer(loop, 3600 * USEC_PER_SEC, pod_timer_cb, m, "kube pod lookup retry",
+			   &m->pod_timer);
+	if (r >= 0)
+		r = loop_timer_disarm(m->pod_timer);
+	if (r < 0)
+		goto fail;
+	*ret = m;
+	return 0;
+fail:
+	kube_mgr_free(m);
+	return r;
+}
+
+struct kube_mgr *kube_mgr_free(struct kube_mgr *m)
+{
+	if (!m)
+		return NULL;
+	kube_watch_free(m->watch);
+	kube_request_cancel(m->pod_req);
+	kube_request_cancel(m->patch_req);
+	loop_source_free(m->pod_timer);
+	kube_http_free(m->http);
+	lease_set_free(m->peers);
+	kube_node_done(&m->own);
+	free(m->node_name);
+	free(m->pod_name);
+	free(m->pod_namespace);
+	free(m);
+	return NULL;
+}
+
+const char *kube_mgr_node_name(const struct kube_mgr *m)
+{
+	return m->node_name;
+}
+
+const struct lease_set *kube_mgr_peers(const struct kube_mgr *m)
+{
+	return m->peers;
+}
+
+const struct kube_node *kube_mgr_own_node(const struct kube_mgr *m)
+{
+	return m->has_own ? &m->own : NULL;
+}
+
+int kube_mgr_own_lease(const struct kube_mgr *m, struct lease *ret, struct errmsg *err)
+{
+	if (!m->has_own)
+		return errmsg_set(err, "node \"%s\" not seen yet", m->node_name ?: "?"), -ENOENT;
+	return kube_node_subnets(&m->own, &m->lease, ret, err);
+}
+
+bool kube_mgr_synced(const struct kube_mgr *m)
+{
+	return m->watch && kube_watch_synced(m->watch);
+}
+
+bool kube_mgr_ready(const struct kube_mgr *m)
+{
+	struct lease l;
+	return kube_mgr_synced(m) && kube_mgr_own_lease(m, &l, NULL) >= 0;
+}
+
+int kube_mgr_relist(struct kube_mgr *m)
+{
+	kube_http_reload_token(m->http);
+	if (!m->watch)
+		return 0;
+	return kube_watch_relist(m->watch);
+}
+
+void kube_mgr_reload_token(struct kube_mgr *m)
+{
+	kube_http_reload_token(m->http);
+}
+
+void kube_mgr_get_stats(const struct kube_mgr *m, struct kube_mgr_stats *ret)
+{
+	*ret = (struct kube_mgr_stats){
+		.http = *kube_http_stats(m->http),
+		.patches = m->patches,
+		.patch_failures = m->patch_failures,
+		.skipped_nodes = m->skipped_nodes,
+	};
+	if (m->watch)
+		ret->watch = *kube_watch_stats(m->watch);
+}
