@@ -168,8 +168,10 @@ int cni_install(const struct cni_install_opts *o)
 		if (r < 0)
 			return log_error_errno(r, "Failed to read %s", o->conflist);
 		r = cni_conflist_check(conflist, len, &err);
-		if (r < 0)
-			return log_error_errno(r, "Invalid conflist %s: %s", o->conflist, err.text);
+		if (r < 0) {
+			log_error("Invalid conflist %s: %s", o->conflist, err.text);
+			return r;
+		}
 	}
 	if (asprintf(&bin, "%s/flannel", o->bin_dir) < 0 ||
 	    asprintf(&conf, "%s/%s", o->conf_dir, o->conf_name) < 0)
