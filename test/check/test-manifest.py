@@ -612,7 +612,7 @@ def check_image(dest, manifest_objs, version):
 # --- 4. the programs on the ConfigMap ------------------------------------------
 
 def check_net_conf(net_text, net):
-    tool = os.path.join(BUILD_DIR, "test", "tools", "netconf-check")
+    tool = os.path.join(BUILD_DIR, "test", "netconf-check")
     if not expect(os.access(tool, os.X_OK), "%s not built" % tool):
         return
     with tempfile.TemporaryDirectory() as tmp:
@@ -630,12 +630,22 @@ def check_net_conf(net_text, net):
                   "true" if net.get("EnableNFTables") else "false")
         expect_eq("parsed EnableIPv4", got.get("EnableIPv4"), "true")
         expect_eq("parsed EnableIPv6", got.get("EnableIPv6"), "false")
+        backend = net.get("Backend") or {}
+        expect_eq("parsed VNI", got.get("VNI"), str(backend.get("VNI", 1)))
+        expect_eq("parsed Port", got.get("Port"), str(backend.get("Port", 0)))
+        expect_eq("parsed DirectRouting", got.get("DirectRouting"),
+                  "true" if backend.get("DirectRouting") else "false")
         # The checker must be able to say no, and name the field.
         with open(path, "w") as f:
             f.write(net_text.replace(net["Network"], net["Network"].split("/")[0] + "/33"))
         r = subprocess.run([tool, path], capture_output=True, text=True)
         expect(r.returncode == 1 and "Network" in r.stderr,
                "netconf-check accepted Network /33 (rc %d, stderr %r)" % (r.returncode, r.stderr))
+        with open(path, "w") as f:
+            json.dump(dict(net, Backend=dict(net.get("Backend") or {}, VNI="x")), f)
+        r = subprocess.run([tool, path], capture_output=True, text=True)
+        expect(r.returncode == 1 and "VNI" in r.stderr,
+               "netconf-check accepted VNI \"x\" (rc %d, stderr %r)" % (r.returncode, r.stderr))
 
 
 def replay_init_container(dest, pod, cm_data):
@@ -659,7 +669,7 @@ def replay_init_container(dest, pod, cm_data):
 
     def remap(arg):
         vol, rel = container_path_to_volume(init, arg)
-        return os.path.join(dirs[vol], rel) if vol else arg
+        return (os.path.join(dirs[vol], rel) if rel else dirs[vol]) if vol else arg
 
     argv = [dest + init["command"][0]] + [remap(a) for a in (init.get("command") or [])[1:]]
     argv += [remap(a) for a in init.get("args") or []]

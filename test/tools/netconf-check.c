@@ -7,15 +7,19 @@
  *
  * test/check/test-manifest.py runs it on the ConfigMap's net-conf.json, so a
  * manifest whose network configuration flanneld would reject (or read
- * differently from what the manifest says) fails the check. Printing the
- * parsed values, not just an exit code, lets the test compare them with the
- * JSON. Exit 0 when valid, 1 with "<file>: <error>" on stderr when not, 2 on
- * usage errors.
+ * differently from what the manifest says) fails the check. The Backend
+ * object goes through backend_new(), as in the daemon (type supported,
+ * options valid), with a stand-in external interface: the interface is a
+ * property of the node, not of the configuration. Printing the parsed values,
+ * not just an exit code, lets the test compare them with the JSON. Exit 0
+ * when valid, 1 with "<file>: <error>" on stderr when not, 2 on usage errors.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "backends/backend.h"
+#include "backends/vxlan_config.h"
 #include "lib/errmsg.h"
 #include "lib/fileio.h"
 #include "lib/ipnet.h"
@@ -45,6 +49,53 @@ static void print_netconf(const struct netconf *c)
 	printf("BackendType=%s\n", c->backend_type);
 }
 
+/* The daemon's backend construction on a stand-in interface (documentation addresses). */
+static int check_backend(const struct netconf *c, struct errmsg *err)
+{
+	struct ext_iface ext = {.name = "eth0", .ifindex = 1, .mtu = 1500};
+	struct backend_config cfg = {
+		.type = c->backend_type,
+		.json = c->backend_json,
+		.json_len = c->backend_json ? strlen(c->backend_json) : 0,
+		.ext = &ext,
+		.ipv4 = c->enable_ipv4,
+		.ipv6 = c->enable_ipv6,
+	};
+	struct backend *b = NULL;
+	int r;
+
+	r = ip_addr_parse("203.0.113.1", &ext.iface_addr);
+	if (r < 0)
+		return r;
+	r = ip_addr_parse("2001:db8::1", &ext.iface_addr6);
+	if (r < 0)
+		return r;
+	ext.ext_addr = ext.iface_addr;
+	ext.ext_addr6 = ext.iface_addr6;
+	r = backend_new(NULL, &cfg, &b, err);
+	if (r < 0)
+		return r;
+	backend_free(b);
+	return 0;
+}
+
+static int print_vxlan(const struct netconf *c, struct errmsg *err)
+{
+	struct vxlan_config v;
+	int r;
+
+	r = vxlan_config_parse(c->backend_json, strlen(c->backend_json), &v, err);
+	if (r < 0)
+		return r;
+	printf("VNI=%u\n", v.vni);
+	printf("Port=%u\n", (unsigned)v.port);
+	printf("GBP=%s\n", yes_no(v.gbp));
+	printf("DirectRouting=%s\n", yes_no(v.direct_routing));
+	printf("Learning=%s\n", yes_no(v.learning));
+	printf("MTU=%u\n", v.mtu);
+	return 0;
+}
+
 static int check_file(const char *path)
 {
 	_cleanup_free_ char *data = NULL;
@@ -63,8 +114,17 @@ static int check_file(const char *path)
 		fprintf(stderr, "%s: %s\n", path, err.text[0] ? err.text : strerror(-r));
 		return 1;
 	}
-	print_netconf(&conf);
+	r = check_backend(&conf, &err);
+	if (r >= 0) {
+		print_netconf(&conf);
+		if (strcmp(conf.backend_type, "vxlan") == 0)
+			r = print_vxlan(&conf, &err);
+	}
 	netconf_done(&conf);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", path, err.text[0] ? err.text : strerror(-r));
+		return 1;
+	}
 	return 0;
 }
 
