@@ -74,6 +74,8 @@ FLANNELD_DEFAULTS = {
     "healthz-ip": "0.0.0.0",
     "healthz-port": "0",
 }
+RUNTIME_PROGRAMS = ("iptables-save", "iptables-restore", "ip6tables-save", "ip6tables-restore",
+                    "nft")
 CNI_SUPPORTED_VERSIONS = {"0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"}
 CNI_DEFAULT_SUBNET_FILE = "/run/flannel/subnet.env"
 CONFLIST_NAME = "10-flannel.conflist"
@@ -590,6 +592,15 @@ def check_image(dest, manifest_objs, version):
                 if expect(pkg, "%s needs %s, which belongs to no Debian package here" % (rel, so)):
                     expect(pkg in runtime_pkgs, "%s needs %s from %s, which the runtime stage "
                            "does not install" % (rel, so, pkg))
+
+    # Programs flanneld runs for the traffic rules (lib/traffic.c): the
+    # runtime stage must install the packages that ship them.
+    for prog in RUNTIME_PROGRAMS:
+        path = shutil.which(prog, path="/usr/sbin:/usr/bin:/sbin:/bin")
+        pkg = dpkg_owner(path) if path else None
+        if expect(pkg, "%s: not found in a Debian package here" % prog):
+            expect(pkg in runtime_pkgs, "flanneld runs %s from %s, which the runtime stage does "
+                   "not install" % (prog, pkg))
 
     # Builder packages: the -dev package of every pkg-config module CMake requires.
     with open(os.path.join(SRC_DIR, "CMakeLists.txt")) as f:
