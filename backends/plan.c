@@ -107,8 +107,9 @@ static bool entry_is_stale(const struct entry *a)
 {
 	switch (a->kind) {
 	case PLAN_NEIGH:
-		/* Kernel-managed (dynamic) entries age out by themselves. */
-		return (a->neigh.state & (NL_NUD_PERMANENT | NL_NUD_NOARP)) != 0;
+		/* Only permanent entries are ever ours: dynamic ones age out and
+		 * NOARP ones (multicast, e.g. IPv6 ff02::*) belong to the kernel. */
+		return (a->neigh.state & NL_NUD_PERMANENT) != 0;
 	case PLAN_FDB:
 		/* Learnt entries (Learning=true) belong to the kernel. */
 		return (a->fdb.state & (NL_NUD_PERMANENT | NL_NUD_NOARP)) != 0;
