@@ -39,8 +39,14 @@ in_node nft add table ip flannel-ipv4
 in_node nft add table ip6 flannel-ipv6
 
 # --- 1-3: start-up -------------------------------------------------------------
+# upstream's pre-flight check, with a hint (here against a directory without the sysctls)
+in_node "$DRIVER" --mode=iptables --ip-masq "${NETS[@]}" --check-br-netfilter="$TMP/nobridge" \
+	>/dev/null 2>"$TMP/log" && fail "started without br_netfilter"
+grep -q "Failed to check br_netfilter: stat $TMP/nobridge/bridge-nf-call-iptables: no such file or directory (.*modprobe br_netfilter" \
+	"$TMP/log" || fail "br_netfilter message: $(cat "$TMP/log")"
+echo "ok: br_netfilter check fails with upstream's message and a hint"
 in_node "$DRIVER" --mode=iptables --ip-masq "${NETS[@]}" --prev-subnet-file="$TMP/subnet.env" \
-	2>"$TMP/log"
+	--check-br-netfilter 2>"$TMP/log"
 grep -q "is not equal to previous one" "$TMP/log" || fail "no recycle message: $(cat "$TMP/log")"
 in_node nft list tables | grep -q flannel && fail "nftables leftovers not removed: $(in_node nft list tables)"
 echo "ok: nftables leftovers removed"
