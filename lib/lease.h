@@ -47,7 +47,9 @@ bool lease_equal(const struct lease *a, const struct lease *b);
 /* Upstream's backend-data JSON, for vxlan {"VNI":n,"VtepMAC":"mac"}; host-gw: "null". */
 int lease_backend_data_parse(const char *json, size_t len, uint32_t *vni, bool *has_mac,
 			     uint8_t mac[6], struct errmsg *err);
+/* Length written (no NUL), -ENOSPC when buf is too small, -EINVAL when mac is NULL. */
 int lease_backend_data_render(uint32_t vni, const uint8_t mac[6], char *buf, size_t size);
+/* "aa:bb:cc:dd:ee:ff" or "aa-bb-cc-dd-ee-ff", either case; mac untouched on -EINVAL. */
 int mac_parse(const char *s, uint8_t mac[6]);
 const char *mac_fmt(const uint8_t mac[6], char buf[static 18]);
 
