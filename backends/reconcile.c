@@ -67,6 +67,7 @@ static int dump_family(struct backend *b, const struct plan_params *p, int fi,
 static int apply_op(struct backend *b, const struct plan_op *op)
 {
 	bool del = op->action == PLAN_DELETE;
+	int r;
 
 	switch (op->kind) {
 	case PLAN_NEIGH:
@@ -75,8 +76,26 @@ static int apply_op(struct backend *b, const struct plan_op *op)
 		return del ? nl_fdb_del(b->nl, &op->fdb) : nl_fdb_replace(b->nl, &op->fdb);
 	case PLAN_ROUTE:
 	default:
-		return del ? nl_route_del(b->nl, &op->route) : nl_route_replace(b->nl, &op->route);
+		break;
 	}
+	if (del)
+		return nl_route_del(b->nl, &op->route);
+	r = nl_route_replace(b->nl, &op->route);
+	if (r == -EINVAL && op->route.family == AF_INET6 && op->route.onlink) {
+		/* IPv6 validates an onlink gateway against the table (kernel
+		 * ip6_route_check_nh_onlink), where our old route to the same
+		 * prefix on another device (DirectRouting) still covers it and
+		 * is a "device mismatch": delete ours first, then add. */
+		struct route_spec old = {.family = AF_INET6,
+					 .dst = op->route.dst,
+					 .proto = op->route.proto,
+					 .table = op->route.table,
+					 .priority = op->route.priority};
+		r = nl_route_del(b->nl, &old);
+		if (r >= 0)
+			r = nl_route_replace(b->nl, &op->route);
+	}
+	return r;
 }
 
 static void log_op_failure(const struct plan_op *op, const struct lease *peer, int r)

@@ -65,6 +65,9 @@ setup_topology() {
 	for n in "${NODES[@]}"; do
 		ns=$(ns_of "$n")
 		ip netns add "$ns"
+		# No DAD: addresses settle at once (the restart test watches ip monitor).
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0 \
+			net.ipv6.conf.all.accept_dad=0
 		ip -n "$NS_UL" link add "vn$n" type veth peer name eth0 netns "$ns"
 		ip -n "$NS_UL" link set "vn$n" master br0 up
 		ip -n "$ns" link set lo up
