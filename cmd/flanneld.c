@@ -7,10 +7,12 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "daemon.h"
 #include "flags.h"
 #include "lib/log.h"
+#include "status.h"
 
 extern char **environ;
 
@@ -19,6 +21,9 @@ int main(int argc, char **argv)
 	struct flannel_flags f;
 	struct errmsg err = {0};
 	int r;
+
+	if (argc > 1 && strcmp(argv[1], "status") == 0)
+		return status_client_main(argc - 1, argv + 1);
 
 	r = flags_parse(argc, argv, environ, &f, &err);
 	if (r < 0) {

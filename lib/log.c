@@ -24,6 +24,8 @@
 int log_verbosity;
 
 static FILE *log_stream;
+static log_hook_fn log_hook;
+static void *log_hook_userdata;
 
 void log_set_verbosity(int v)
 {
@@ -33,6 +35,12 @@ void log_set_verbosity(int v)
 void log_set_stream(FILE *f)
 {
 	log_stream = f;
+}
+
+void log_set_hook(log_hook_fn fn, void *userdata)
+{
+	log_hook = fn;
+	log_hook_userdata = userdata;
 }
 
 /* Fits almost every line; longer ones are allocated. */
@@ -97,6 +105,11 @@ static _printf_(4, 0) void log_write(char severity, const char *file, int line, 
 	FILE *f = log_stream ? log_stream : stderr;
 	fwrite(out, 1, len, f);
 	fflush(f);
+
+	if (log_hook && severity != 'I') {
+		out[len - 1] = '\0';
+		log_hook(severity, out + hdr, log_hook_userdata);
+	}
 }
 
 void log_internal(char severity, const char *file, int line, const char *fmt, ...)

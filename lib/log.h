@@ -23,6 +23,11 @@ void log_set_verbosity(int v);
 /* Redirect output (tests); NULL restores stderr. */
 void log_set_stream(FILE *f);
 
+/* Called with every warning and error message (without the klog header), after it
+ * was written: the daemon keeps the last ones for its status view. */
+typedef void (*log_hook_fn)(char severity, const char *message, void *userdata);
+void log_set_hook(log_hook_fn fn, void *userdata);
+
 void log_internal(char severity, const char *file, int line, const char *fmt, ...) _printf_(4, 5);
 /* Appends ": <strerror(|err|)>" and returns -|err| (or -EIO when err is 0). */
 int log_internal_errno(char severity, const char *file, int line, int err, const char *fmt, ...)

@@ -1,0 +1,956 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The flanneld daemon: one epoll loop owning the subnet manager, the
+ * backend reconciler, the traffic rules, subnet.env and the HTTP endpoints.
+ *
+ * Start-up follows upstream's order where an operator can see it (config,
+ * br_netfilter check, subnet manager, interface, backend registration and
+ * lease publication, traffic rules, subnet.env), with two differences that
+ * make it easier to run: /healthz answers from the first moment, and a node
+ * without a podCIDR is waited for instead of crash-looping. /readyz turns
+ * 200 only once subnet.env is written AND the first full reconcile of the
+ * peers has finished, so "ready" means pods on this node can reach the
+ * others.
+ *
+ * After start-up everything is driven by events, all coalesced into one
+ * reconcile: the peer set changed, a netlink notification says something of
+ * ours changed (a deleted device, route, neighbour or FDB entry), or the
+ * periodic resync fired. Each reconcile is a full desired-vs-actual pass in
+ * the backend. SIGTERM leaves the datapath and rules in place.
+ */
+#include "daemon.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "backends/backend.h"
+#include "cmd/http.h"
+#include "cmd/status.h"
+#include "kube/subnet_mgr.h"
+#include "lib/fileio.h"
+#include "lib/iface.h"
+#include "lib/log.h"
+#include "lib/loop.h"
+#include "lib/netconf.h"
+#include "lib/netlink.h"
+#include "lib/prom.h"
+#include "lib/subnet_env.h"
+#include "lib/traffic.h"
+
+#define RESYNC_INTERVAL_USEC (10 * USEC_PER_SEC)
+#define RETRY_INTERVAL_USEC  (1 * USEC_PER_SEC)
+#define STATUS_ERRORS_KEPT   10
+
+struct daemon {
+	const struct flannel_flags *f;
+	struct loop *loop;
+	struct netconf nc;
+	struct nlh *nlh;
+	struct kube_mgr *kube;
+	struct backend *backend;
+	struct traffic_mgr *traffic;
+	struct http_server *http;
+
+	struct ext_iface ext;
+	struct lease own; /* valid once backend != NULL */
+	struct lease_attrs attrs;
+	uint32_t mtu;
+	struct rules_net rules_v4, rules_v6;
+
+	bool subnet_env_written;
+	bool reconciled_once;
+	bool ready;
+	char waiting_for[256];
+	int exit_code;
+
+	struct loop_source *reconcile_timer, *resync_timer, *rules_timer, *backend_io;
+	uint64_t started_usec, last_reconcile_usec;
+	uint64_t reconciles, reconcile_errors;
+	struct histogram reconcile_seconds;
+	bool reconcile_failing;
+
+	struct status_error errors[STATUS_ERRORS_KEPT]; /* ring */
+	size_t n_errors, errors_next;
+};
+
+static void daemon_fatal(struct daemon *d, int r)
+{
+	d->exit_code = r < 0 ? r : -EIO;
+	loop_exit(d->loop, 1);
+}
+
+static void record_error(char severity, const char *message, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct status_error *e = &d->errors[d->errors_next];
+
+	e->when_usec = now_realtime_usec();
+	snprintf(e->text, sizeof(e->text), "%s", message);
+	d->errors_next = (d->errors_next + 1) % STATUS_ERRORS_KEPT;
+	if (d->n_errors < STATUS_ERRORS_KEPT)
+		d->n_errors++;
+}
+
+static _printf_(2, 3) void set_waiting(struct daemon *d, const char *fmt, ...)
+{
+	char text[sizeof(d->waiting_for)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (strcmp(text, d->waiting_for) == 0)
+		return;
+	snprintf(d->waiting_for, sizeof(d->waiting_for), "%s", text);
+	log_info("Waiting for %s", text);
+}
+
+/* systemd's READY=1, when NOTIFY_SOCKET is set; a no-op otherwise. */
+static void notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	_cleanup_close_ int fd = -1;
+	socklen_t len;
+
+	if (!path || !*path || strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';
+	len = offsetof(struct sockaddr_un, sun_path) + strlen(path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
+		log_warn_errno(negative_errno(), "Failed to notify systemd at %s", path);
+}
+
+static void update_ready(struct daemon *d)
+{
+	if (d->ready || !d->subnet_env_written || !d->reconciled_once)
+		return;
+	d->ready = true;
+	d->waiting_for[0] = '\0';
+	log_info("flannel is ready: %zu peers programmed", lease_set_size(kube_mgr_peers(d->kube)));
+	notify_ready();
+}
+
+static void schedule_reconcile(struct daemon *d)
+{
+	if (d->backend && !loop_timer_armed(d->reconcile_timer))
+		loop_timer_arm(d->reconcile_timer, 0);
+}
+
+static int on_reconcile(struct loop_source *s, void *userdata)
+{
+	struct daemon *d = userdata;
+	_cleanup_free_ const struct lease **peers = NULL;
+	size_t n = 0;
+	uint64_t t0;
+	int r;
+
+	if (!d->backend)
+		return 0;
+	r = lease_set_snapshot(kube_mgr_peers(d->kube), &peers, &n);
+	if (r < 0)
+		return log_error_errno(r, "Failed to snapshot the peers");
+
+	t0 = now_monotonic_usec();
+	r = backend_reconcile(d->backend, peers, n);
+	histogram_observe(&d->reconcile_seconds,
+			  (double)(now_monotonic_usec() - t0) / (double)USEC_PER_SEC);
+	d->reconciles++;
+	d->last_reconcile_usec = now_realtime_usec();
+	if (r < 0) {
+		d->reconcile_errors++;
+		if (!d->reconcile_failing)
+			log_error_errno(r, "Reconciling %zu peers failed; retrying", n);
+		d->reconcile_failing = true;
+		loop_timer_arm(d->reconcile_timer, RETRY_INTERVAL_USEC);
+		return 0;
+	}
+	if (d->reconcile_failing)
+		log_info("Reconciling %zu peers succeeded again", n);
+	d->reconcile_failing = false;
+	if (r > 0)
+		log_v(2, "Reconciled %zu peers with %d kernel changes", n, r);
+	if (!d->reconciled_once) {
+		d->reconciled_once = true;
+		update_ready(d);
+	}
+	return 0;
+}
+
+static int on_resync(struct loop_source *s, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	schedule_reconcile(d);
+	return loop_timer_arm(s, RESYNC_INTERVAL_USEC);
+}
+
+static int on_rules_resync(struct loop_source *s, void *userdata)
+{
+	struct daemon *d = userdata;
+	int r = traffic_mgr_resync(d->traffic);
+
+	if (r > 0)
+		log_info("Repaired the traffic rules of %d address families", r);
+	return loop_timer_arm(s, (uint64_t)d->f->iptables_resync * USEC_PER_SEC);
+}
+
+static int on_backend_event(struct loop_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+	int r = backend_handle_events(d->backend);
+
+	if (r > 0)
+		schedule_reconcile(d);
+	return r < 0 ? r : 0;
+}
+
+/* --ip-blackhole-route: keep `blackhole <own subnet>` routes (as upstream, every resync period). */
+static void ensure_blackhole_routes(struct daemon *d)
+{
+	struct ip_net dst[2];
+	int n = rules_blackhole_routes(&d->rules_v4, &d->rules_v6, dst);
+
+	for (int i = 0; i < n; i++) {
+		struct route_spec rs = {
+			.family = dst[i].addr.family,
+			.dst = dst[i],
+			.type = NL_ROUTE_BLACKHOLE,
+			.proto = NL_PROTO_FLANNEL,
+		};
+		int r = nl_route_replace(d->nlh, &rs);
+		char buf[IP_NET_STRLEN];
+
+		if (r < 0)
+			log_warn_errno(r, "Failed to add blackhole route %s",
+				       ip_net_fmt(&dst[i], buf));
+	}
+}
+
+static int rules_setup(struct daemon *d)
+{
+	struct traffic_config cfg = {
+		.mode = d->nc.enable_nftables ? TRAFFIC_MODE_NFTABLES : TRAFFIC_MODE_IPTABLES,
+		.ip_masq = d->f->ip_masq,
+		.forward_rules = d->f->iptables_forward_rules,
+		.random_fully = !d->f->ip_masq_fully_random_disable,
+	};
+	struct subnet_env prev;
+	struct errmsg err = {0};
+	bool have_prev;
+	int r;
+
+	if (d->own.has_subnet) {
+		r = rules_net_set(&d->rules_v4, RULES_IPV4, &d->nc.network, &d->own.subnet);
+		if (r < 0)
+			return log_error_errno(r, "Invalid IPv4 network for the traffic rules");
+	}
+	if (d->own.has_subnet6) {
+		r = rules_net_set(&d->rules_v6, RULES_IPV6, &d->nc.ipv6_network, &d->own.subnet6);
+		if (r < 0)
+			return log_error_errno(r, "Invalid IPv6 network for the traffic rules");
+	}
+
+	r = subnet_env_read(d->f->subnet_file, &prev, &err);
+	have_prev = r >= 0;
+	if (r < 0 && r != -ENOENT)
+		log_warn("Ignoring the previous %s: %s", d->f->subnet_file, err.text);
+
+	if (!d->traffic) {
+		r = traffic_mgr_new(&cfg, &d->traffic);
+		if (r < 0)
+			return log_error_errno(r, "Failed to set up the traffic manager");
+		traffic_mgr_cleanup_other(d->traffic);
+	}
+	r = traffic_mgr_ensure(d->traffic, d->own.has_subnet ? &d->rules_v4 : NULL,
+			       d->own.has_subnet6 ? &d->rules_v6 : NULL, have_prev ? &prev : NULL);
+	if (r < 0)
+		log_error_errno(r,
+				"Failed to install the traffic rules; retrying every %" PRId64 " s",
+				d->f->iptables_resync);
+	if (d->f->ip_blackhole_route)
+		ensure_blackhole_routes(d);
+	return 0;
+}
+
+static int write_subnet_env(struct daemon *d)
+{
+	struct subnet_env e = {
+		.has_mtu = true,
+		.mtu = d->mtu,
+		.has_ipmasq = true,
+		.ipmasq = d->f->ip_masq,
+	};
+	int r;
+
+	if (d->own.has_subnet) {
+		e.has_network = true;
+		e.network = d->nc.network;
+		e.has_subnet = true;
+		ip_net_first_host(&d->own.subnet, &e.subnet);
+	}
+	if (d->own.has_subnet6) {
+		e.has_ipv6_network = true;
+		e.ipv6_network = d->nc.ipv6_network;
+		e.has_ipv6_subnet = true;
+		ip_net_first_host(&d->own.subnet6, &e.ipv6_subnet);
+	}
+	r = subnet_env_write(d->f->subnet_file, &e);
+	if (r < 0)
+		return log_warn_errno(r, "Failed to write the subnet file %s", d->f->subnet_file);
+	d->subnet_env_written = true;
+	log_info("Wrote subnet file to %s", d->f->subnet_file);
+	return 0;
+}
+
+/* The VtepMAC(s) we published before, so that peers' entries stay valid across restarts. */
+static void previous_macs(const struct kube_node *node, const char *type,
+			  struct backend_config *cfg)
+{
+	const char *t = node->ann[KUBE_ANN_BACKEND_TYPE];
+	const char *v4 = node->ann[KUBE_ANN_BACKEND_DATA],
+		   *v6 = node->ann[KUBE_ANN_BACKEND_V6_DATA];
+	uint32_t vni;
+
+	if (!t || strcmp(t, type) != 0)
+		return;
+	if (v4)
+		lease_backend_data_parse(v4, strlen(v4), &vni, &cfg->has_mac, cfg->mac, NULL);
+	if (v6)
+		lease_backend_data_parse(v6, strlen(v6), &vni, &cfg->has_mac6, cfg->mac6, NULL);
+}
+
+static int parse_public_ip(const char *what, const char *s, int family, struct ip_addr *ret)
+{
+	if (!s || !*s)
+		return 0;
+	if (ip_addr_parse_family(family, s, ret) < 0) {
+		log_error("%s: invalid IP%s address \"%s\"", what, family == AF_INET6 ? "v6" : "v4",
+			  s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int select_interface(struct daemon *d, const struct kube_node *node)
+{
+	const struct flannel_flags *f = d->f;
+	struct iface_request req = {
+		.ifaces = (char *const *)f->iface.v,
+		.n_ifaces = f->iface.n,
+		.regexes = (char *const *)f->iface_regex.v,
+		.n_regexes = f->iface_regex.n,
+		.ipv4 = d->nc.enable_ipv4,
+		.ipv6 = d->nc.enable_ipv6,
+	};
+	struct errmsg err = {0};
+	int r;
+
+	if (parse_public_ip("--public-ip", f->public_ip, AF_INET, &req.public_ip) < 0 ||
+	    parse_public_ip("--public-ipv6", f->public_ipv6, AF_INET6, &req.public_ip6) < 0)
+		return -EINVAL;
+	/* The node-public-ip annotations override the flags, as upstream (§0.1 step 9). */
+	if (node &&
+	    (parse_public_ip("node-public-ip annotation", node->ann[KUBE_ANN_NODE_PUBLIC_IP],
+			     AF_INET, &req.public_ip) < 0 ||
+	     parse_public_ip("node-public-ipv6 annotation", node->ann[KUBE_ANN_NODE_PUBLIC_IPV6],
+			     AF_INET6, &req.public_ip6) < 0))
+		return -EINVAL;
+	if (f->iface_can_reach && *f->iface_can_reach) {
+		if (ip_addr_parse(f->iface_can_reach, &req.can_reach) < 0) {
+			log_error("--iface-can-reach: invalid IP address \"%s\"",
+				  f->iface_can_reach);
+			return -EINVAL;
+		}
+		req.has_can_reach = true;
+	}
+
+	r = iface_discover(d->nlh, &req, &d->ext, &err);
+	if (r < 0) {
+		log_error("Failed to find any valid interface to use: %s", err.text);
+		return r;
+	}
+	log_info("Using interface with name %s and address %s", d->ext.name,
+		 ip_addr_fmt(d->ext.iface_addr.family ? &d->ext.iface_addr : &d->ext.iface_addr6,
+			     (char[IP_ADDR_STRLEN]){0}));
+	if (ip_addr_is_set(&d->ext.ext_addr))
+		log_info("Defaulting external address to interface address (%s)",
+			 ip_addr_fmt(&d->ext.ext_addr, (char[IP_ADDR_STRLEN]){0}));
+	return 0;
+}
+
+static int register_network(struct daemon *d, const struct lease *own)
+{
+	const struct kube_node *node = kube_mgr_own_node(d->kube);
+	struct backend_config cfg = {
+		.type = d->nc.backend_type,
+		.json = d->nc.backend_json,
+		.json_len = strlen(d->nc.backend_json),
+		.ipv4 = d->nc.enable_ipv4,
+		.ipv6 = d->nc.enable_ipv6,
+	};
+	struct errmsg err = {0};
+	int r;
+
+	r = select_interface(d, node);
+	if (r < 0)
+		return r;
+	cfg.ext = &d->ext;
+	previous_macs(node, d->nc.backend_type, &cfg);
+
+	r = backend_new(d->nlh, &cfg, &d->backend, &err);
+	if (r < 0) {
+		log_error("%s: %s", d->f->net_config_path, err.text);
+		return r;
+	}
+	r = backend_register(d->backend, &d->attrs, &d->mtu, &err);
+	if (r < 0) {
+		log_error("Error registering network: %s", err.text);
+		return r;
+	}
+
+	d->own = *own;
+	d->own.public_ip = d->ext.ext_addr;
+	d->own.public_ip6 = d->ext.ext_addr6;
+	d->own.attrs = d->attrs;
+	r = kube_mgr_publish(d->kube, &d->attrs, own->has_subnet ? &d->ext.ext_addr : NULL,
+			     own->has_subnet6 ? &d->ext.ext_addr6 : NULL);
+	if (r < 0)
+		return log_error_errno(r, "Failed to publish the lease of node %s", own->name);
+
+	r = backend_set_lease(d->backend, &d->own, &err);
+	if (r < 0) {
+		log_error("Failed to configure the lease on the backend device: %s", err.text);
+		return r;
+	}
+	return 0;
+}
+
+static void log_lease(const struct lease *l)
+{
+	char a[IP_NET_STRLEN], b[IP_NET_STRLEN];
+
+	if (l->has_subnet && l->has_subnet6)
+		log_info("Acquired lease: %s, %s", ip_net_fmt(&l->subnet, a),
+			 ip_net_fmt(&l->subnet6, b));
+	else
+		log_info("Acquired lease: %s",
+			 ip_net_fmt(l->has_subnet ? &l->subnet : &l->subnet6, a));
+}
+
+static bool lease_subnets_equal(const struct lease *a, const struct lease *b)
+{
+	return a->has_subnet == b->has_subnet && a->has_subnet6 == b->has_subnet6 &&
+	       (!a->has_subnet || ip_net_equal(&a->subnet, &b->subnet)) &&
+	       (!a->has_subnet6 || ip_net_equal(&a->subnet6, &b->subnet6));
+}
+
+/* Called whenever the own node may have changed: first set-up, or a podCIDR change. */
+static void own_node_update(struct daemon *d)
+{
+	const char *name = kube_mgr_node_name(d->kube);
+	struct errmsg err = {0};
+	struct lease own;
+	int r;
+
+	if (!kube_mgr_synced(d->kube))
+		return;
+	r = kube_mgr_own_lease(d->kube, &own, &err);
+	if (r == -ENOENT) {
+		set_waiting(d, "node %s to be registered in the API server", name ? name : "?");
+		return;
+	}
+	if (r == -ENODATA) {
+		set_waiting(d,
+			    "node %s to be assigned a podCIDR (the controller manager allocates "
+			    "them with --allocate-node-cidrs, e.g. kubeadm init "
+			    "--pod-network-cidr=...)",
+			    name ? name : "?");
+		return;
+	}
+	if (r < 0) {
+		set_waiting(d, "a valid podCIDR on node %s: %s", name ? name : "?", err.text);
+		return;
+	}
+
+	if (!d->backend) {
+		log_lease(&own);
+		r = register_network(d, &own);
+		if (r < 0) {
+			daemon_fatal(d, r);
+			return;
+		}
+	} else if (!lease_subnets_equal(&own, &d->own)) {
+		log_warn("The podCIDR of node %s changed; moving to the new lease", own.name);
+		log_lease(&own);
+		own.public_ip = d->own.public_ip;
+		own.public_ip6 = d->own.public_ip6;
+		own.attrs = d->own.attrs;
+		d->own = own;
+		r = backend_set_lease(d->backend, &d->own, &err);
+		if (r < 0)
+			log_error("Failed to configure the new lease: %s", err.text);
+	} else {
+		return;
+	}
+
+	rules_setup(d);
+	write_subnet_env(d);
+	if (!d->backend_io) {
+		r = loop_add_io(d->loop, backend_event_fd(d->backend), EPOLLIN, on_backend_event, d,
+				"netlink notifications", &d->backend_io);
+		if (r >= 0)
+			r = loop_timer_arm(d->resync_timer, RESYNC_INTERVAL_USEC);
+		if (r >= 0 && (d->f->iptables_resync > 0))
+			r = loop_add_timer(d->loop, (uint64_t)d->f->iptables_resync * USEC_PER_SEC,
+					   on_rules_resync, d, "traffic rules resync",
+					   &d->rules_timer);
+		if (r < 0) {
+			daemon_fatal(d, r);
+			return;
+		}
+	}
+	if (!d->reconciled_once)
+		set_waiting(d, "the first reconcile of the peers");
+	schedule_reconcile(d);
+}
+
+static void on_own_node_changed(struct kube_mgr *m, void *userdata)
+{
+	own_node_update(userdata);
+}
+
+static void on_peers_changed(struct kube_mgr *m, void *userdata)
+{
+	schedule_reconcile(userdata);
+}
+
+static void on_synced(struct kube_mgr *m, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	log_info("Node list synced: %zu peers", lease_set_size(kube_mgr_peers(m)));
+	own_node_update(d);
+}
+
+static void on_published(struct kube_mgr *m, int r, void *userdata)
+{
+	if (r < 0)
+		log_error_errno(r, "Failed to publish this node's lease annotations");
+	else
+		log_v(1, "Published this node's lease annotations");
+}
+
+static int on_signal(struct loop_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	if (si->ssi_signo == SIGHUP) {
+		log_info("SIGHUP: re-reading the token and listing the nodes again");
+		kube_mgr_reload_token(d->kube);
+		return kube_mgr_relist(d->kube);
+	}
+	log_info("Received %s: exiting, leaving the datapath and rules in place",
+		 strsignal((int)si->ssi_signo));
+	loop_exit(d->loop, 0);
+	return 0;
+}
+
+/* ---- HTTP: /healthz, /readyz, /metrics, /status ---- */
+
+static int render_metrics(struct daemon *d, struct buf *out)
+{
+	static const char *verbs[] = {"GET", "LIST", "WATCH", "PATCH"};
+	static const double kube_bounds[] = KUBE_LATENCY_BUCKETS;
+	struct kube_mgr_stats ks;
+	struct backend_status bs = {0};
+	const struct traffic_stats *ts = d->traffic ? traffic_mgr_stats(d->traffic) : NULL;
+	const struct nl_counters *nc = nlh_counters(d->nlh);
+	char labels[96];
+
+	kube_mgr_get_stats(d->kube, &ks);
+	if (d->backend)
+		backend_status(d->backend, &bs);
+
+	prom_header(out, "flannel_build_info", "gauge", "Version of flanneld.");
+	snprintf(labels, sizeof(labels), "version=\"%s\"", FLANNEL_VERSION);
+	prom_sample(out, "flannel_build_info", labels, 1);
+	prom_header(out, "flannel_ready", "gauge",
+		    "1 once subnet.env is written and the first reconcile finished.");
+	prom_sample(out, "flannel_ready", NULL, d->ready);
+	prom_header(out, "flannel_peers", "gauge", "Peers (other nodes with a lease) known.");
+	prom_sample_u64(out, "flannel_peers", NULL, lease_set_size(kube_mgr_peers(d->kube)));
+	prom_header(out, "flannel_peers_unprogrammable", "gauge",
+		    "Peers that could not be programmed (other backend type, missing data).");
+	prom_sample_u64(out, "flannel_peers_unprogrammable", NULL, bs.n_skipped);
+	prom_header(out, "flannel_kernel_entries_desired", "gauge",
+		    "Routes, neighbour and FDB entries the backend wants.");
+	prom_sample_u64(out, "flannel_kernel_entries_desired", NULL, bs.n_desired);
+
+	prom_header(out, "flannel_reconcile_total", "counter", "Reconcile passes run.");
+	prom_sample_u64(out, "flannel_reconcile_total", NULL, d->reconciles);
+	prom_header(out, "flannel_reconcile_errors_total", "counter",
+		    "Reconcile passes that failed.");
+	prom_sample_u64(out, "flannel_reconcile_errors_total", NULL, d->reconcile_errors);
+	prom_header(out, "flannel_reconcile_duration_seconds", "histogram",
+		    "Duration of a reconcile pass (dump, plan, apply).");
+	prom_histogram(out, "flannel_reconcile_duration_seconds", NULL, &d->reconcile_seconds);
+	prom_header(out, "flannel_drift_found_total", "counter",
+		    "Kernel entries found missing or wrong while the desired state was unchanged.");
+	prom_sample_u64(out, "flannel_drift_found_total", NULL, bs.drift_found);
+	prom_header(out, "flannel_drift_repaired_total", "counter",
+		    "Drifted kernel entries repaired.");
+	prom_sample_u64(out, "flannel_drift_repaired_total", NULL, bs.drift_repaired);
+	prom_header(out, "flannel_devices_created_total", "counter",
+		    "VXLAN devices created (a deleted device is recreated).");
+	prom_sample_u64(out, "flannel_devices_created_total", NULL, bs.devices_created);
+
+	prom_header(out, "flannel_netlink_operations_total", "counter",
+		    "Netlink operations by kind.");
+	for (int i = 0; i < _NL_OP_MAX; i++) {
+		snprintf(labels, sizeof(labels), "op=\"%s\"", nl_op_name(i));
+		prom_sample_u64(out, "flannel_netlink_operations_total", labels, nc->ops[i]);
+	}
+	prom_header(out, "flannel_netlink_errors_total", "counter",
+		    "Netlink operations that failed.");
+	prom_sample_u64(out, "flannel_netlink_errors_total", NULL, nc->errors);
+
+	prom_header(out, "flannel_kube_watch_restarts_total", "counter",
+		    "Node watches ended by an error or a dropped connection.");
+	prom_sample_u64(out, "flannel_kube_watch_restarts_total", NULL, ks.watch.watch_restarts);
+	prom_header(out, "flannel_kube_relists_total", "counter",
+		    "Node LISTs after 410 Gone, SIGHUP or an expired continue token.");
+	prom_sample_u64(out, "flannel_kube_relists_total", NULL, ks.watch.relists);
+	prom_header(out, "flannel_kube_watch_events_total", "counter",
+		    "Node watch events received.");
+	prom_sample_u64(out, "flannel_kube_watch_events_total", NULL, ks.watch.events);
+	prom_header(out, "flannel_kube_skipped_objects_total", "counter",
+		    "Malformed or oversized Node objects skipped.");
+	prom_sample_u64(out, "flannel_kube_skipped_objects_total", NULL,
+			ks.watch.skipped_objects + ks.skipped_nodes);
+	prom_header(out, "flannel_kube_last_sync_timestamp_seconds", "gauge",
+		    "Time of the last successful LIST or watch event.");
+	prom_sample(out, "flannel_kube_last_sync_timestamp_seconds", NULL,
+		    (double)ks.watch.last_sync_realtime_usec / (double)USEC_PER_SEC);
+
+	prom_header(out, "flannel_kube_api_requests_total", "counter",
+		    "API server requests by verb and status code class (0: no response).");
+	for (int v = 0; v < _KUBE_VERB_MAX; v++)
+		for (int c = 0; c < 6; c++) {
+			if (!ks.http.requests[v][c])
+				continue;
+			snprintf(labels, sizeof(labels), "verb=\"%s\",code=\"%s\"", verbs[v],
+				 c == 0 ? "none"
+					: (const char *[]){"", "1xx", "2xx", "3xx", "4xx",
+							   "5xx"}[c]);
+			prom_sample_u64(out, "flannel_kube_api_requests_total", labels,
+					ks.http.requests[v][c]);
+		}
+	prom_header(out, "flannel_kube_api_request_duration_seconds", "histogram",
+		    "API server request latency by verb (watches: until the stream ends).");
+	for (int v = 0; v < _KUBE_VERB_MAX; v++) {
+		struct histogram h;
+		uint64_t total = 0;
+
+		histogram_init(&h, kube_bounds, ARRAY_SIZE(kube_bounds));
+		for (size_t i = 0; i < ARRAY_SIZE(kube_bounds); i++) {
+			h.buckets[i] = ks.http.latency[v][i];
+			total += h.buckets[i];
+		}
+		h.count = total + ks.http.latency[v][ARRAY_SIZE(kube_bounds)];
+		h.sum = (double)ks.http.latency_sum_usec[v] / (double)USEC_PER_SEC;
+		snprintf(labels, sizeof(labels), "verb=\"%s\"", verbs[v]);
+		prom_histogram(out, "flannel_kube_api_request_duration_seconds", labels, &h);
+	}
+
+	if (ts) {
+		prom_header(out, "flannel_traffic_rules_checks_total", "counter",
+			    "Resync checks of the masquerade/forward rules.");
+		prom_sample_u64(out, "flannel_traffic_rules_checks_total", NULL, ts->checks);
+		prom_header(out, "flannel_traffic_rules_repairs_total", "counter",
+			    "Address families whose rules had drifted and were rewritten.");
+		prom_sample_u64(out, "flannel_traffic_rules_repairs_total", NULL, ts->repairs);
+		prom_header(out, "flannel_traffic_rules_failures_total", "counter",
+			    "Failed reads or writes of the rules.");
+		prom_sample_u64(out, "flannel_traffic_rules_failures_total", NULL, ts->failures);
+		prom_header(out, "flannel_traffic_rules_execs_total", "counter",
+			    "iptables-save/-restore or nft invocations.");
+		prom_sample_u64(out, "flannel_traffic_rules_execs_total", NULL, ts->execs);
+	}
+	return out->data ? 0 : -ENOMEM;
+}
+
+static int render_status(struct daemon *d, bool json, struct buf *out)
+{
+	const struct lease_set *set = kube_mgr_peers(d->kube);
+	_cleanup_free_ const struct lease **peers = NULL;
+	_cleanup_free_ struct status_peer *rows = NULL;
+	struct status_error errors[STATUS_ERRORS_KEPT];
+	struct backend_status bs = {0};
+	char device[32] = "", device6[32] = "";
+	struct status_report rep = {
+		.node = kube_mgr_node_name(d->kube),
+		.backend_type = d->nc.backend_type,
+		.ext_iface = d->ext.name[0] ? d->ext.name : NULL,
+		.own = d->backend ? &d->own : NULL,
+		.ready = d->ready,
+		.waiting_for = d->waiting_for[0] ? d->waiting_for : NULL,
+		.started_usec = d->started_usec,
+		.last_reconcile_usec = d->last_reconcile_usec,
+		.reconciles = d->reconciles,
+	};
+	struct kube_mgr_stats ks;
+	size_t n = 0;
+	int r;
+
+	kube_mgr_get_stats(d->kube, &ks);
+	rep.last_sync_usec = ks.watch.last_sync_realtime_usec;
+	if (d->backend) {
+		backend_status(d->backend, &bs);
+		rep.drift_found = bs.drift_found;
+		rep.drift_repaired = bs.drift_repaired;
+		if (strcmp(d->nc.backend_type, "vxlan") == 0) {
+			uint32_t vni = d->attrs.vni;
+			if (d->own.has_subnet)
+				snprintf(device, sizeof(device), "flannel.%" PRIu32, vni);
+			if (d->own.has_subnet6)
+				snprintf(device6, sizeof(device6), "flannel-v6.%" PRIu32, vni);
+			rep.device = device[0] ? device : device6;
+			rep.device6 = device[0] && device6[0] ? device6 : NULL;
+		} else {
+			rep.device = d->ext.name;
+		}
+	}
+
+	r = lease_set_snapshot(set, &peers, &n);
+	if (r < 0)
+		return r;
+	rows = calloc(n ? n : 1, sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	/* Both lists are sorted by name: merge them. */
+	for (size_t i = 0, j = 0; i < n; i++) {
+		struct status_peer *p = &rows[i];
+
+		p->lease = peers[i];
+		while (j < bs.n_peers && strcmp(bs.peers[j].name, peers[i]->name) < 0)
+			j++;
+		if (j < bs.n_peers && strcmp(bs.peers[j].name, peers[i]->name) == 0) {
+			unsigned want = bs.peers[j].want, have = bs.peers[j].have;
+
+			p->expected4 = (want & BACKEND_ROUTE4 ? STATUS_ROUTE : 0) |
+				       (want & BACKEND_NEIGH4 ? STATUS_NEIGH : 0) |
+				       (want & BACKEND_FDB4 ? STATUS_FDB : 0);
+			p->present4 = (have & BACKEND_ROUTE4 ? STATUS_ROUTE : 0) |
+				      (have & BACKEND_NEIGH4 ? STATUS_NEIGH : 0) |
+				      (have & BACKEND_FDB4 ? STATUS_FDB : 0);
+			p->expected6 = (want & BACKEND_ROUTE6 ? STATUS_ROUTE : 0) |
+				       (want & BACKEND_NEIGH6 ? STATUS_NEIGH : 0) |
+				       (want & BACKEND_FDB6 ? STATUS_FDB : 0);
+			p->present6 = (have & BACKEND_ROUTE6 ? STATUS_ROUTE : 0) |
+				      (have & BACKEND_NEIGH6 ? STATUS_NEIGH : 0) |
+				      (have & BACKEND_FDB6 ? STATUS_FDB : 0);
+		}
+	}
+	rep.peers = rows;
+	rep.n_peers = n;
+
+	/* Oldest first. */
+	for (size_t i = 0; i < d->n_errors; i++)
+		errors[i] = d->errors[(d->errors_next + STATUS_ERRORS_KEPT - d->n_errors + i) %
+				      STATUS_ERRORS_KEPT];
+	rep.errors = errors;
+	rep.n_errors = d->n_errors;
+
+	return json ? status_render_json(&rep, out) : status_render_text(&rep, out);
+}
+
+static int on_http(const char *path, const char *query, struct buf *body, const char **content_type,
+		   void *userdata)
+{
+	struct daemon *d = userdata;
+
+	if (strcmp(path, "/healthz") == 0) {
+		buf_puts(body, "flanneld is running");
+		return 200;
+	}
+	if (strcmp(path, "/readyz") == 0) {
+		buf_puts(body, d->ready ? "flanneld is ready" : "flanneld is not ready yet");
+		return d->ready ? 200 : 503;
+	}
+	if (strcmp(path, "/metrics") == 0) {
+		*content_type = PROM_CONTENT_TYPE;
+		return render_metrics(d, body) < 0 ? 500 : 200;
+	}
+	if (strcmp(path, "/status") == 0) {
+		bool json = query && strcmp(query, "json") == 0;
+
+		if (json)
+			*content_type = "application/json";
+		return render_status(d, json, body) < 0 ? 500 : 200;
+	}
+	buf_puts(body, "404 page not found\n");
+	return 404;
+}
+
+/* ---- start-up ---- */
+
+static int load_netconf(struct daemon *d)
+{
+	_cleanup_free_ char *text = NULL;
+	struct errmsg err = {0};
+	size_t len;
+	int r;
+
+	r = read_file_bounded(d->f->net_config_path, NETCONF_MAX_SIZE, &text, &len);
+	if (r < 0)
+		return log_error_errno(r, "Failed to read net conf %s", d->f->net_config_path);
+	r = netconf_parse(text, len, &d->nc, &err);
+	if (r < 0) {
+		log_error("%s: %s", d->f->net_config_path, err.text);
+		return r;
+	}
+	if (strcmp(d->nc.backend_type, "vxlan") != 0 &&
+	    strcmp(d->nc.backend_type, "host-gw") != 0) {
+		log_error(
+			"%s: Backend: unsupported backend type \"%s\" (supported: vxlan, host-gw)",
+			d->f->net_config_path, d->nc.backend_type);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int start_kube(struct daemon *d)
+{
+	static const struct kube_mgr_callbacks callbacks = {
+		.own_node_changed = on_own_node_changed,
+		.peers_changed = on_peers_changed,
+		.synced = on_synced,
+		.published = on_published,
+	};
+	struct kube_config conn = {0};
+	struct kube_mgr_config cfg = {
+		.conn = &conn,
+		.annotation_prefix = d->f->kube_annotation_prefix,
+		.set_node_network_unavailable = d->f->set_node_network_unavailable,
+		.lease =
+			{
+				.enable_ipv4 = d->nc.enable_ipv4,
+				.enable_ipv6 = d->nc.enable_ipv6,
+				.has_network = d->nc.has_network,
+				.has_ipv6_network = d->nc.has_ipv6_network,
+				.network = d->nc.network,
+				.ipv6_network = d->nc.ipv6_network,
+			},
+	};
+	struct errmsg err = {0};
+	int r;
+
+	r = kube_config_load(d->f->kubeconfig_file, d->f->kube_api_url, &conn, &err);
+	if (r < 0) {
+		log_error("Failed to create SubnetManager: %s", err.text);
+		kube_config_done(&conn);
+		return r;
+	}
+	r = kube_mgr_new(d->loop, &cfg, &callbacks, d, &d->kube);
+	kube_config_done(&conn);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create SubnetManager");
+	r = kube_mgr_start(d->kube);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create SubnetManager: set NODE_NAME, or "
+					  "POD_NAME and POD_NAMESPACE");
+	set_waiting(d, "the node list from the API server");
+	return 0;
+}
+
+static void daemon_free(struct daemon *d)
+{
+	log_set_hook(NULL, NULL);
+	http_server_free(d->http);
+	loop_source_free(d->reconcile_timer);
+	loop_source_free(d->resync_timer);
+	loop_source_free(d->rules_timer);
+	loop_source_free(d->backend_io);
+	backend_free(d->backend);
+	traffic_mgr_free(d->traffic);
+	kube_mgr_free(d->kube);
+	nlh_free(d->nlh);
+	netconf_done(&d->nc);
+	loop_free(d->loop);
+}
+
+int daemon_main(const struct flannel_flags *f)
+{
+	struct daemon d = {.f = f, .started_usec = now_realtime_usec()};
+	struct errmsg err = {0};
+	int r;
+
+	if (!f->kube_subnet_mgr) {
+		fprintf(stderr, "flanneld: --etcd-endpoints is not supported yet (run with "
+				"--kube-subnet-mgr)\n");
+		return -EOPNOTSUPP;
+	}
+	histogram_init(&d.reconcile_seconds, prom_latency_bounds, prom_latency_bounds_n);
+	log_set_hook(record_error, &d);
+
+	r = loop_new(&d.loop);
+	if (r >= 0)
+		r = nlh_new(&d.nlh);
+	if (r < 0) {
+		log_error_errno(r, "Failed to set up the event loop and netlink");
+		goto out;
+	}
+	r = load_netconf(&d);
+	if (r < 0)
+		goto out;
+	r = traffic_check_br_netfilter(d.nc.enable_nftables ? TRAFFIC_MODE_NFTABLES
+							    : TRAFFIC_MODE_IPTABLES,
+				       d.nc.enable_ipv4, d.nc.enable_ipv6, NULL, &err);
+	if (r < 0) {
+		log_error("%s", err.text);
+		goto out;
+	}
+
+	if ((r = loop_add_signal(d.loop, SIGTERM, on_signal, &d, NULL)) < 0 ||
+	    (r = loop_add_signal(d.loop, SIGINT, on_signal, &d, NULL)) < 0 ||
+	    (r = loop_add_signal(d.loop, SIGHUP, on_signal, &d, NULL)) < 0 ||
+	    (r = loop_add_timer(d.loop, 0, on_reconcile, &d, "reconcile", &d.reconcile_timer)) <
+		    0 ||
+	    (r = loop_add_timer(d.loop, 0, on_resync, &d, "resync", &d.resync_timer)) < 0) {
+		log_error_errno(r, "Failed to set up the event loop");
+		goto out;
+	}
+	loop_timer_disarm(d.reconcile_timer);
+	loop_timer_disarm(d.resync_timer);
+
+	if (f->healthz_port > 0) {
+		r = http_server_new(d.loop, f->healthz_ip, (uint16_t)f->healthz_port, on_http, &d,
+				    &d.http);
+		if (r < 0)
+			goto out;
+		log_info("Serving /healthz, /readyz, /metrics and /status on %s:%" PRId64,
+			 f->healthz_ip, f->healthz_port);
+	}
+
+	r = start_kube(&d);
+	if (r < 0)
+		goto out;
+
+	r = loop_run(d.loop);
+	if (r == 0) {
+		log_info("Exiting cleanly...");
+	} else {
+		r = d.exit_code;
+	}
+out:
+	daemon_free(&d);
+	return r < 0 ? r : 0;
+}
