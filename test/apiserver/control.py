@@ -167,6 +167,8 @@ class ApiServer:
         if not line.startswith("READY "):
             self.proc.kill()
             self.proc.wait()
+            self.proc.stdout.close()
+            self.proc = None
             raise RuntimeError("kube-apiserver.py did not start (got %r)" % line)
         self.addresses = line.split()[1:]
         return self

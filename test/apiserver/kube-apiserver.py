@@ -73,6 +73,7 @@ READYZ_CHECKS = [
     "autoregister-completion",
     "poststarthook/apiservice-openapi-controller",
     "poststarthook/apiservice-openapiv3-controller",
+    "shutdown",
 ]
 
 # API Priority-and-Fairness UIDs as recorded: "exempt" for system:masters, else "global-default".
@@ -945,7 +946,7 @@ class Conn:
         self.writer = writer
         self.buf = bytearray()
         self.eof = False
-        self.watch = None
+        self.task = None
 
     async def fill(self):
         data = await self.reader.read(65536)
@@ -1339,6 +1340,7 @@ class Server:
 
     async def handle_conn(self, reader, writer):
         conn = Conn(reader, writer)
+        conn.task = asyncio.current_task()
         self.conns.add(conn)
         try:
             while not conn.eof:
@@ -1347,6 +1349,8 @@ class Server:
                     break
         except (ConnectionError, ssl.SSLError, OSError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            pass  # shutdown: the connection is being torn down
         finally:
             self.conns.discard(conn)
             try:
@@ -2093,8 +2097,15 @@ class Server:
             await asyncio.sleep(self.args.shutdown_delay)
         self.end_watches()
         await asyncio.sleep(0.1)
+        tasks = [c.task for c in self.conns if c.task is not None]
         for conn in list(self.conns):
             conn.writer.close()
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=2)
+            for t in pending:
+                t.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1)
         try:
             os.unlink(sock)
         except OSError:
