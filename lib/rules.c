@@ -423,6 +423,10 @@ static bool next_line(const char **p, const char *end, const char **ret, size_t 
 
 bool rules_nft_listing_equal(const char *listing, size_t len, const char *want)
 {
+	if (!listing) { /* an empty struct buf */
+		listing = "";
+		len = 0;
+	}
 	const char *a = listing, *ae = listing + len;
 	const char *b = want, *be = want + strlen(want);
 
@@ -442,6 +446,10 @@ bool rules_nft_listing_equal(const char *listing, size_t len, const char *want)
 bool rules_nft_tables_has(const char *listing, size_t len, enum rules_family family)
 {
 	char want[64];
+	if (!listing) {
+		listing = "";
+		len = 0;
+	}
 	const char *p = listing, *end = listing + len, *l;
 	size_t n;
 	int k = snprintf(want, sizeof(want), "table %s %s", rules_nft_family(family),

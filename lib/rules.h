@@ -151,7 +151,8 @@ int rules_nft_delete_script(enum rules_family family, struct buf *out);
 /*
  * Compare an `nft list table` output with the desired table text: lines
  * are compared with surrounding blanks trimmed, empty lines and trailing
- * "# handle N" annotations ignored. Pure; never reads past len.
+ * "# handle N" annotations ignored. Pure; never reads past len; listing
+ * may be NULL when len is 0.
  */
 bool rules_nft_listing_equal(const char *listing, size_t len, const char *want);
 

@@ -467,6 +467,10 @@ static void test_nft_listing_equal(void **state)
 	assert_false(rules_nft_listing_equal(handles, strlen(handles), NFT_V4_HEAD "}\n"));
 	assert_false(rules_nft_listing_equal("", 0, want));
 	assert_true(rules_nft_listing_equal("\n\n", 2, ""));
+	/* nft printed nothing (an empty struct buf) */
+	assert_true(rules_nft_listing_equal(NULL, 0, "\n"));
+	assert_false(rules_nft_listing_equal(NULL, 0, want));
+	assert_false(rules_nft_tables_has(NULL, 0, RULES_IPV4));
 	/* "# handle" alone or without digits is content */
 	assert_false(rules_nft_listing_equal("x # handle \n", 12, "x\n"));
 	(void)state;
