@@ -135,16 +135,15 @@ static uint64_t hash_addr(uint64_t h, const struct ip_addr *a)
 	return fnv1a(h, a->bytes, a->family == AF_INET ? 4 : 16);
 }
 
+/* Interface indexes are left out: a recreated device is drift, not a new desire. */
 static uint64_t entry_hash(uint64_t h, const struct entry *e)
 {
 	h = fnv1a(h, &e->kind, sizeof(e->kind));
 	switch (e->kind) {
 	case PLAN_NEIGH:
-		h = fnv1a(h, &e->neigh.ifindex, sizeof(int));
 		h = hash_addr(h, &e->neigh.ip);
 		return fnv1a(h, e->neigh.mac, 6);
 	case PLAN_FDB:
-		h = fnv1a(h, &e->fdb.ifindex, sizeof(int));
 		h = fnv1a(h, e->fdb.mac, 6);
 		return hash_addr(h, &e->fdb.dst);
 	case PLAN_ROUTE:
@@ -152,7 +151,6 @@ static uint64_t entry_hash(uint64_t h, const struct entry *e)
 		h = hash_addr(h, &e->route.dst.addr);
 		h = fnv1a(h, &e->route.dst.prefixlen, 1);
 		h = hash_addr(h, &e->route.gw);
-		h = fnv1a(h, &e->route.ifindex, sizeof(int));
 		h = fnv1a(h, &e->route.onlink, sizeof(bool));
 		return fnv1a(h, &e->route.priority, sizeof(uint32_t));
 	}
