@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: Apache-2.0
+# A small cluster in network namespaces, shared by the system tests and the
+# demo: the test API server and N nodes, each running the real flanneld with
+# the kube subnet manager, in-cluster style (token + CA files, NODE_NAME).
+# Sourced after setting P (a unique prefix, e.g. "sys-basic-$$").
+#
+#                        [ $P-ul ]  bridge br0, 203.0.113.254/24, 2001:db8:1::fe/64
+#                        test kube-apiserver on 203.0.113.254:6443
+#                 /             |              \
+#           veth eth0       veth eth0       veth eth0
+#         [ $P-n1 ]        [ $P-n2 ]        [ $P-n3 ]      203.0.113.N, 2001:db8:1::N
+#          flanneld         flanneld         flanneld
+#          node-1           node-2           node-3        podCIDR 198.18.N.0/24
+#           |  cni0 (bridge, by the CNI plugin)            (+ 2001:db8:42:N::/64)
+#         [ $P-n1-p1 ] ... pods                              pod addresses from host-local
+#
+# Nothing is added to the root namespace. cluster_cleanup (trap) removes
+# every namespace, process and file this created.
+
+: "${BUILD_DIR:?BUILD_DIR must be set}"
+: "${SRC_DIR:?SRC_DIR must be set}"
+: "${P:?P (a unique prefix) must be set}"
+
+FLANNELD=$BUILD_DIR/cmd/flanneld
+CNI_PLUGIN=$BUILD_DIR/cmd/flannel
+APISERVER=$SRC_DIR/test/apiserver/kube-apiserver.py
+KCTL=$SRC_DIR/test/apiserver/kubectl-lite.py
+DEBIAN_CNI_DIR=/usr/lib/cni
+
+NS_UL=$P-ul
+API_IP=203.0.113.254
+WORK=$(mktemp -d "/tmp/$P.XXXXXX")
+STATE=$WORK/apiserver
+CLUSTER_PIDS=()
+declare -A FLANNELD_PID
+
+NETWORK=${NETWORK:-198.18.0.0/16}
+IPV6_NETWORK=${IPV6_NETWORK:-2001:db8:42::/56}
+
+ns_of() { echo "$P-n$1"; }
+pod_ns() { echo "$P-n$1-p$2"; }
+in_node() {
+	local n=$1
+	shift
+	ip netns exec "$(ns_of "$n")" "$@"
+}
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+ok() { echo "ok: $*"; }
+
+kctl() { python3 "$KCTL" --state-dir "$STATE" "$@"; }
+
+cluster_cleanup() {
+	local pid ns
+	for pid in "${CLUSTER_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${CLUSTER_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	for ns in $(ip netns list | awk '{print $1}' | grep "^$P-" || true); do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	rm -rf "$WORK"
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...: poll every 0.1 s.
+wait_for() {
+	local secs=$1 what=$2 deadline
+	shift 2
+	deadline=$((SECONDS + secs))
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt "$deadline" ] || fail "timed out after ${secs}s waiting for $what"
+		sleep 0.1
+	done
+}
+
+# cluster_underlay: the bridge namespace with the API server.
+cluster_underlay() {
+	[ "$(id -u)" = 0 ] || fail "needs root to create network namespaces"
+	[ -x "$FLANNELD" ] || fail "$FLANNELD not built"
+	ip netns add "$NS_UL"
+	ip -n "$NS_UL" link set lo up
+	ip -n "$NS_UL" link add br0 type bridge
+	ip -n "$NS_UL" link set br0 up
+	ip -n "$NS_UL" addr add "$API_IP/24" dev br0
+	ip -n "$NS_UL" addr add 2001:db8:1::fe/64 dev br0 nodad
+	mkdir -p "$STATE"
+	ip netns exec "$NS_UL" python3 "$APISERVER" --state-dir "$STATE" \
+		--listen "$API_IP:6443" >"$WORK/apiserver.log" 2>&1 &
+	CLUSTER_PIDS+=($!)
+	wait_for 30 "the API server" grep -q '^READY' "$WORK/apiserver.log"
+}
+
+# cluster_node N: namespace, veth on the bridge, Node object with its podCIDR(s).
+cluster_node() {
+	local n=$1 ns
+	ns=$(ns_of "$n")
+	ip netns add "$ns"
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 net.ipv4.ip_forward=1 \
+		net.ipv6.conf.all.forwarding=1
+	ip -n "$NS_UL" link add "v$n" type veth peer name eth0 netns "$ns"
+	ip -n "$NS_UL" link set "v$n" master br0 up
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" addr add "203.0.113.$n/24" dev eth0
+	ip -n "$ns" addr add "2001:db8:1::$n/64" dev eth0 nodad
+	ip -n "$ns" route add default via "$API_IP" dev eth0
+	ip -n "$ns" -6 route add default via 2001:db8:1::fe dev eth0
+	mkdir -p "$WORK/n$n/sa" "$WORK/n$n/run" "$WORK/n$n/cni"
+	if [ "${DUAL_STACK:-0}" = 1 ]; then
+		kctl add-node "name=node-$n" "podCIDRs=[\"198.18.$n.0/24\",\"2001:db8:42:$n::/64\"]" \
+			"internalIP=203.0.113.$n" >/dev/null
+	else
+		kctl add-node "name=node-$n" "podCIDR=198.18.$n.0/24" "internalIP=203.0.113.$n" >/dev/null
+	fi
+}
+
+# cluster_netconf: net-conf.json from $BACKEND (vxlan, host-gw, or a JSON object).
+cluster_netconf() {
+	local backend=${BACKEND:-vxlan} v6=""
+	case $backend in
+	\{*) ;;
+	*) backend="{\"Type\": \"$backend\"}" ;;
+	esac
+	if [ "${DUAL_STACK:-0}" = 1 ]; then
+		v6=", \"EnableIPv6\": true, \"IPv6Network\": \"$IPV6_NETWORK\""
+	fi
+	cat >"$WORK/net-conf.json" <<-EOF
+		{ "Network": "$NETWORK"$v6, "EnableNFTables": ${NFTABLES:-false}, "Backend": $backend }
+	EOF
+}
+
+# start_flanneld N [extra flags...]: in-cluster style, like the DaemonSet.
+start_flanneld() {
+	local n=$1
+	shift
+	cp "$STATE/ca.crt" "$WORK/n$n/sa/ca.crt"
+	cp "$STATE/token-flannel" "$WORK/n$n/sa/token"
+	# Not through in_node: $! must be flanneld itself, not a subshell.
+	ip netns exec "$(ns_of "$n")" env -i PATH="$PATH" NODE_NAME="node-$n" \
+		KUBERNETES_SERVICE_HOST="$API_IP" KUBERNETES_SERVICE_PORT=6443 \
+		FLANNEL_SA_DIR="$WORK/n$n/sa" \
+		"$FLANNELD" --kube-subnet-mgr --ip-masq \
+		--net-config-path "$WORK/net-conf.json" \
+		--subnet-file "$WORK/n$n/run/subnet.env" \
+		--healthz-ip 127.0.0.1 --healthz-port 8081 "$@" \
+		>>"$WORK/n$n/flanneld.log" 2>&1 &
+	FLANNELD_PID[$n]=$!
+	CLUSTER_PIDS+=($!)
+}
+
+stop_flanneld() {
+	local n=$1 pid=${FLANNELD_PID[$1]}
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# http_get N PATH: the agent's health endpoint, from inside the node.
+http_get() {
+	in_node "$1" python3 -c '
+import sys, urllib.request
+try:
+    r = urllib.request.urlopen("http://127.0.0.1:8081" + sys.argv[1], timeout=5)
+    sys.stdout.write(r.read().decode()); sys.exit(0 if r.status == 200 else 1)
+except urllib.error.HTTPError as e:
+    sys.stdout.write(e.read().decode()); sys.exit(1)
+' "$2"
+}
+
+node_ready() { http_get "$1" /readyz >/dev/null; }
+
+# add_pod N I: a pod namespace wired by the real flannel CNI plugin (and
+# Debian's bridge + host-local), run inside the node's namespace.
+add_pod() {
+	local n=$1 i=$2 pns out
+	pns=$(pod_ns "$n" "$i")
+	ip netns add "$pns"
+	out=$(cni_exec "$n" ADD "$pns") || fail "CNI ADD of pod $i on node $n: $out"
+	echo "$out" >"$WORK/n$n/cni/result-$i.json"
+}
+
+del_pod() {
+	local n=$1 i=$2
+	cni_exec "$n" DEL "$(pod_ns "$n" "$i")" >/dev/null
+	ip netns del "$(pod_ns "$n" "$i")"
+}
+
+cni_exec() {
+	local n=$1 cmd=$2 pns=$3
+	in_node "$n" env -i PATH="$PATH" CNI_COMMAND="$cmd" CNI_CONTAINERID="$pns" \
+		CNI_NETNS="/run/netns/$pns" CNI_IFNAME=eth0 CNI_PATH="$DEBIAN_CNI_DIR" \
+		"$CNI_PLUGIN" <<-EOF
+			{ "cniVersion": "1.0.0", "name": "cbr0", "type": "flannel",
+			  "subnetFile": "$WORK/n$n/run/subnet.env", "dataDir": "$WORK/n$n/cni/data",
+			  "ipam": { "dataDir": "$WORK/n$n/cni/ipam" },
+			  "delegate": { "hairpinMode": true, "isDefaultGateway": true } }
+		EOF
+}
+
+# pod_ip N I [4|6]: the pod's address from inside its namespace.
+pod_ip() {
+	local fam=${3:-4}
+	ip -n "$(pod_ns "$1" "$2")" -"$fam" -o addr show dev eth0 scope global |
+		awk '{split($4, a, "/"); print a[1]; exit}'
+}
+
+pod_ping() {
+	local n=$1 i=$2 dst=$3
+	ip netns exec "$(pod_ns "$n" "$i")" ping -c 1 -W 2 "$dst" >/dev/null 2>&1
+}
