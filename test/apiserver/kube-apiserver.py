@@ -117,10 +117,6 @@ SMP_MERGE_KEYS = {
     ("status", "addresses"): "type",
     ("status", "volumesAttached"): "name",
     ("metadata", "ownerReferences"): "uid",
-    ("spec", "containers"): "name",
-    ("spec", "initContainers"): "name",
-    ("spec", "volumes"): "name",
-    ("spec", "tolerations"): None,
 }
 SMP_PRIMITIVE_MERGE = {("spec", "podCIDRs"), ("metadata", "finalizers")}
 # Lists that must be lists when a patch names them (else 422 "cannot restore slice").
@@ -1007,11 +1003,11 @@ class Conn:
 
 
 class Watch:
-    def __init__(self, conn, user, name_filter):
+    """An open watch stream; stop = "clean" asks it to end with the terminating chunk."""
+
+    def __init__(self, conn):
         self.conn = conn
-        self.user = user
-        self.name_filter = name_filter
-        self.stop = None  # None | "clean"
+        self.stop = None
 
 
 class Server:
@@ -1721,7 +1717,7 @@ class Server:
             w.write(b"%x\r\n" % len(line) + line + b"\r\n0\r\n\r\n")
             await w.drain()
             return True
-        watch = Watch(conn, user, pred)
+        watch = Watch(conn)
         self.watches.add(watch)
         loop = asyncio.get_running_loop()
         t0 = loop.time()
@@ -1911,7 +1907,7 @@ class Server:
                     reply = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
                 writer.write(json.dumps(reply).encode() + b"\n")
                 await writer.drain()
-        except (ConnectionError, OSError, ValueError):
+        except (ConnectionError, OSError, ValueError, asyncio.CancelledError):
             pass
         finally:
             writer.close()

@@ -87,7 +87,7 @@ class Wire:
         raw = socket.create_connection((host, int(port)), timeout=timeout)
         self.sock = ctx.wrap_socket(raw, server_hostname=host)
         self.host = addr
-        self.buf = b""
+        self.buf = bytearray()
 
     def close(self):
         self.sock.close()
@@ -113,13 +113,16 @@ class Wire:
     def _line(self):
         while b"\r\n" not in self.buf:
             self._fill()
-        line, self.buf = self.buf.split(b"\r\n", 1)
+        idx = self.buf.index(b"\r\n")
+        line = bytes(self.buf[:idx])
+        del self.buf[:idx + 2]
         return line
 
     def _exact(self, n):
         while len(self.buf) < n:
             self._fill()
-        out, self.buf = self.buf[:n], self.buf[n:]
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
         return out
 
     def head(self):
@@ -146,7 +149,7 @@ class Wire:
                 data = self._exact(size)
                 assert self._exact(2) == b"\r\n"
                 r.chunks.append(data)
-                r.body += data
+                r.body = r.body + data if r.body else data
                 yield data
         except EOFError:
             return
