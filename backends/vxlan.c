@@ -118,7 +118,14 @@ static int vxlan_register(struct backend *b, struct lease_attrs *ret_attrs, uint
 			return -EINVAL;
 		}
 		memset(s, 0, sizeof(*s));
-		vxlan_dev_name(v->cfg.vni, fi == 1, s->name);
+		if (vxlan_dev_name(v->cfg.vni, fi == 1, s->name) < 0) {
+			errmsg_set(
+				err,
+				"Backend: VNI: %u makes the device name %s.%u longer than %d characters",
+				v->cfg.vni, fi == 1 ? "flannel-v6" : "flannel", v->cfg.vni,
+				IFNAMSIZ - 1);
+			return -ENAMETOOLONG;
+		}
 		s->vni = v->cfg.vni;
 		s->port = v->cfg.port;
 		s->learning = v->cfg.learning;

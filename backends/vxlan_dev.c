@@ -19,10 +19,10 @@
 #include "vxlan_config.h"
 #include "vxlan_dev.h"
 
-void vxlan_dev_name(uint32_t vni, bool v6, char buf[static IFNAMSIZ])
+int vxlan_dev_name(uint32_t vni, bool v6, char buf[static IFNAMSIZ])
 {
-	/* "flannel-v6." + 8 digits = 19 > 15: the VNI is at most 16777215. */
-	snprintf(buf, IFNAMSIZ, "%s.%u", v6 ? "flannel-v6" : "flannel", vni);
+	int n = snprintf(buf, IFNAMSIZ, "%s.%u", v6 ? "flannel-v6" : "flannel", vni);
+	return n >= IFNAMSIZ ? -ENAMETOOLONG : 0;
 }
 
 static unsigned effective_port(uint16_t port)

@@ -29,8 +29,12 @@ struct vxlan_dev_spec {
 	uint8_t mac[6];
 };
 
-/* "flannel.<vni>" or "flannel-v6.<vni>". */
-void vxlan_dev_name(uint32_t vni, bool v6, char buf[static IFNAMSIZ]);
+/*
+ * "flannel.<vni>" or "flannel-v6.<vni>". -ENAMETOOLONG beyond IFNAMSIZ-1
+ * characters (VNI > 9999999, or > 9999 for the IPv6 device), where the kernel
+ * would refuse the name; never truncated, as two VNIs would share a name.
+ */
+int vxlan_dev_name(uint32_t vni, bool v6, char buf[static IFNAMSIZ]);
 
 /*
  * Pure: NULL when the existing device can be reused, else what differs
