@@ -7,7 +7,7 @@
  * driven by netlink notifications and a periodic resync (--resync-ms),
  * re-reading the file on SIGHUP. Each pass prints one line of counters:
  *
- *   reconcile pass=1 peers=2 writes=9 desired=6 skipped=0 drift_found=0 ... rc=0
+ *   reconcile pass=1 peers=2 writes=9 desired=6 skipped=0 drift_found=0 ... usec=812 rc=0
  *
  * Peers file: one lease per line, '#' starts a comment:
  *   <name> subnet=198.18.2.0/24 ip=203.0.113.2 mac=0e:00:00:00:00:02
@@ -150,12 +150,15 @@ static int reconcile(struct driver *d)
 	_cleanup_free_ const struct lease **snap = NULL;
 	struct backend_status st;
 	size_t n = 0, have = 0;
+	uint64_t start, usec;
 	int r;
 
 	r = lease_set_snapshot(d->peers, &snap, &n);
 	if (r < 0)
 		return r;
+	start = now_monotonic_usec();
 	r = backend_reconcile(d->backend, (const struct lease *const *)snap, n);
+	usec = now_monotonic_usec() - start;
 	backend_status(d->backend, &st);
 	for (size_t k = 0; k < st.n_peers; k++)
 		if (st.peers[k].want && st.peers[k].have == st.peers[k].want)
@@ -167,7 +170,7 @@ static int reconcile(struct driver *d)
 	       st.drift_repaired, st.devices_created);
 	for (unsigned k = 0; k < _NL_OP_MAX; k++)
 		printf(" %s=%" PRIu64, nl_op_name(k), st.nl.ops[k]);
-	printf(" rc=%d\n", r < 0 ? r : 0);
+	printf(" usec=%" PRIu64 " rc=%d\n", usec, r < 0 ? r : 0);
 	fflush(stdout);
 	return r;
 }
