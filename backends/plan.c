@@ -426,8 +426,11 @@ static int diff_family(struct entries *want, struct entries *have, int fi, struc
 	size_t i = 0, j = 0;
 	int r;
 
-	qsort(want->v, want->n, sizeof(struct entry), entry_kind_cmp);
-	qsort(have->v, have->n, sizeof(struct entry), entry_kind_cmp);
+	/* qsort() wants a non-NULL base even for no elements. */
+	if (want->n > 0)
+		qsort(want->v, want->n, sizeof(struct entry), entry_kind_cmp);
+	if (have->n > 0)
+		qsort(have->v, have->n, sizeof(struct entry), entry_kind_cmp);
 
 	while (i < want->n || j < have->n) {
 		const struct entry *d = i < want->n ? &want->v[i] : NULL;

@@ -375,7 +375,8 @@ int iface_table_load(struct nlh *h, const struct ip_addr *can_reach, struct ifac
 	r = nl_addr_list(h, AF_UNSPEC, 0, &addrs, &n_addrs);
 	if (r < 0)
 		return r;
-	qsort(links, n_links, sizeof(*links), cmp_ifindex);
+	if (n_links > 0)
+		qsort(links, n_links, sizeof(*links), cmp_ifindex);
 
 	t.ifaces = calloc(n_links ? n_links : 1, sizeof(*t.ifaces));
 	if (!t.ifaces)
