@@ -30,6 +30,7 @@
 #include "backends/backend.h"
 #include "cmd/http.h"
 #include "cmd/status.h"
+#include "etcd/subnet_mgr.h"
 #include "kube/subnet_mgr.h"
 #include "lib/fileio.h"
 #include "lib/iface.h"
@@ -48,9 +49,12 @@
 struct daemon {
 	const struct flannel_flags *f;
 	struct loop *loop;
-	struct netconf nc;
+	struct netconf file_nc;	  /* kube mode: --net-config-path */
+	const struct netconf *nc; /* &file_nc, or the etcd manager's */
 	struct nlh *nlh;
+	/* Exactly one subnet manager. */
 	struct kube_mgr *kube;
+	struct etcd_mgr *etcd;
 	struct backend *backend;
 	struct traffic_mgr *traffic;
 	struct http_server *http;
@@ -61,6 +65,7 @@ struct daemon {
 	uint32_t mtu;
 	struct rules_net rules_v4, rules_v6;
 
+	bool have_lease;
 	bool subnet_env_written;
 	bool reconciled_once;
 	bool ready;
@@ -76,6 +81,19 @@ struct daemon {
 	struct status_error errors[STATUS_ERRORS_KEPT]; /* ring */
 	size_t n_errors, errors_next;
 };
+
+static const struct lease_set *peers(const struct daemon *d)
+{
+	return d->kube ? kube_mgr_peers(d->kube) : etcd_mgr_peers(d->etcd);
+}
+
+/* The node name (kube) or our lease key (etcd), for logs and the status view. */
+static const char *node_name(const struct daemon *d)
+{
+	if (d->kube)
+		return kube_mgr_node_name(d->kube);
+	return d->have_lease ? d->own.name : NULL;
+}
 
 static void daemon_fatal(struct daemon *d, int r)
 {
@@ -134,32 +152,32 @@ static void update_ready(struct daemon *d)
 		return;
 	d->ready = true;
 	d->waiting_for[0] = '\0';
-	log_info("flannel is ready: %zu peers programmed", lease_set_size(kube_mgr_peers(d->kube)));
+	log_info("flannel is ready: %zu peers programmed", lease_set_size(peers(d)));
 	notify_ready();
 }
 
 static void schedule_reconcile(struct daemon *d)
 {
-	if (d->backend && !loop_timer_armed(d->reconcile_timer))
+	if (d->have_lease && !loop_timer_armed(d->reconcile_timer))
 		loop_timer_arm(d->reconcile_timer, 0);
 }
 
 static int on_reconcile(struct loop_source *s, void *userdata)
 {
 	struct daemon *d = userdata;
-	_cleanup_free_ const struct lease **peers = NULL;
+	_cleanup_free_ const struct lease **list = NULL;
 	size_t n = 0;
 	uint64_t t0;
 	int r;
 
-	if (!d->backend)
+	if (!d->have_lease)
 		return 0;
-	r = lease_set_snapshot(kube_mgr_peers(d->kube), &peers, &n);
+	r = lease_set_snapshot(peers(d), &list, &n);
 	if (r < 0)
 		return log_error_errno(r, "Failed to snapshot the peers");
 
 	t0 = now_monotonic_usec();
-	r = backend_reconcile(d->backend, peers, n);
+	r = backend_reconcile(d->backend, list, n);
 	histogram_observe(&d->reconcile_seconds,
 			  (double)(now_monotonic_usec() - t0) / (double)USEC_PER_SEC);
 	d->reconciles++;
@@ -237,7 +255,7 @@ static void ensure_blackhole_routes(struct daemon *d)
 static int rules_setup(struct daemon *d)
 {
 	struct traffic_config cfg = {
-		.mode = d->nc.enable_nftables ? TRAFFIC_MODE_NFTABLES : TRAFFIC_MODE_IPTABLES,
+		.mode = d->nc->enable_nftables ? TRAFFIC_MODE_NFTABLES : TRAFFIC_MODE_IPTABLES,
 		.ip_masq = d->f->ip_masq,
 		.forward_rules = d->f->iptables_forward_rules,
 		.random_fully = !d->f->ip_masq_fully_random_disable,
@@ -248,12 +266,12 @@ static int rules_setup(struct daemon *d)
 	int r;
 
 	if (d->own.has_subnet) {
-		r = rules_net_set(&d->rules_v4, RULES_IPV4, &d->nc.network, &d->own.subnet);
+		r = rules_net_set(&d->rules_v4, RULES_IPV4, &d->nc->network, &d->own.subnet);
 		if (r < 0)
 			return log_error_errno(r, "Invalid IPv4 network for the traffic rules");
 	}
 	if (d->own.has_subnet6) {
-		r = rules_net_set(&d->rules_v6, RULES_IPV6, &d->nc.ipv6_network, &d->own.subnet6);
+		r = rules_net_set(&d->rules_v6, RULES_IPV6, &d->nc->ipv6_network, &d->own.subnet6);
 		if (r < 0)
 			return log_error_errno(r, "Invalid IPv6 network for the traffic rules");
 	}
@@ -292,13 +310,13 @@ static int write_subnet_env(struct daemon *d)
 
 	if (d->own.has_subnet) {
 		e.has_network = true;
-		e.network = d->nc.network;
+		e.network = d->nc->network;
 		e.has_subnet = true;
 		ip_net_first_host(&d->own.subnet, &e.subnet);
 	}
 	if (d->own.has_subnet6) {
 		e.has_ipv6_network = true;
-		e.ipv6_network = d->nc.ipv6_network;
+		e.ipv6_network = d->nc->ipv6_network;
 		e.has_ipv6_subnet = true;
 		ip_net_first_host(&d->own.subnet6, &e.ipv6_subnet);
 	}
@@ -347,8 +365,8 @@ static int select_interface(struct daemon *d, const struct kube_node *node)
 		.n_ifaces = f->iface.n,
 		.regexes = (char *const *)f->iface_regex.v,
 		.n_regexes = f->iface_regex.n,
-		.ipv4 = d->nc.enable_ipv4,
-		.ipv6 = d->nc.enable_ipv6,
+		.ipv4 = d->nc->enable_ipv4,
+		.ipv6 = d->nc->enable_ipv6,
 	};
 	struct errmsg err = {0};
 	int r;
@@ -386,15 +404,19 @@ static int select_interface(struct daemon *d, const struct kube_node *node)
 	return 0;
 }
 
-static int register_network(struct daemon *d, const struct lease *own)
+/*
+ * Interface, backend device(s) and the attributes to publish: the part of
+ * upstream's RegisterNetwork that comes before the lease. node: our Node in
+ * kube mode (for node-public-ip and the previous VtepMAC), NULL in etcd mode.
+ */
+static int prepare_backend(struct daemon *d, const struct kube_node *node)
 {
-	const struct kube_node *node = kube_mgr_own_node(d->kube);
 	struct backend_config cfg = {
-		.type = d->nc.backend_type,
-		.json = d->nc.backend_json,
-		.json_len = strlen(d->nc.backend_json),
-		.ipv4 = d->nc.enable_ipv4,
-		.ipv6 = d->nc.enable_ipv6,
+		.type = d->nc->backend_type,
+		.json = d->nc->backend_json,
+		.json_len = strlen(d->nc->backend_json),
+		.ipv4 = d->nc->enable_ipv4,
+		.ipv6 = d->nc->enable_ipv6,
 	};
 	struct errmsg err = {0};
 	int r;
@@ -403,31 +425,17 @@ static int register_network(struct daemon *d, const struct lease *own)
 	if (r < 0)
 		return r;
 	cfg.ext = &d->ext;
-	previous_macs(node, d->nc.backend_type, &cfg);
+	if (node)
+		previous_macs(node, d->nc->backend_type, &cfg);
 
 	r = backend_new(d->nlh, &cfg, &d->backend, &err);
 	if (r < 0) {
-		log_error("%s: %s", d->f->net_config_path, err.text);
+		log_error("%s: %s", d->kube ? d->f->net_config_path : "network config", err.text);
 		return r;
 	}
 	r = backend_register(d->backend, &d->attrs, &d->mtu, &err);
 	if (r < 0) {
 		log_error("Error registering network: %s", err.text);
-		return r;
-	}
-
-	d->own = *own;
-	d->own.public_ip = d->ext.ext_addr;
-	d->own.public_ip6 = d->ext.ext_addr6;
-	d->own.attrs = d->attrs;
-	r = kube_mgr_publish(d->kube, &d->attrs, own->has_subnet ? &d->ext.ext_addr : NULL,
-			     own->has_subnet6 ? &d->ext.ext_addr6 : NULL);
-	if (r < 0)
-		return log_error_errno(r, "Failed to publish the lease of node %s", own->name);
-
-	r = backend_set_lease(d->backend, &d->own, &err);
-	if (r < 0) {
-		log_error("Failed to configure the lease on the backend device: %s", err.text);
 		return r;
 	}
 	return 0;
@@ -452,7 +460,57 @@ static bool lease_subnets_equal(const struct lease *a, const struct lease *b)
 	       (!a->has_subnet6 || ip_net_equal(&a->subnet6, &b->subnet6));
 }
 
-/* Called whenever the own node may have changed: first set-up, or a podCIDR change. */
+/*
+ * The own lease is known (first time) or changed: put it on the backend,
+ * install the traffic rules, write subnet.env, start watching the kernel and
+ * reconcile. own carries the subnets; public IPs and attributes are ours.
+ */
+static void lease_acquired(struct daemon *d, const struct lease *own)
+{
+	bool first = !d->have_lease;
+	struct errmsg err = {0};
+	int r;
+
+	if (!first && lease_subnets_equal(own, &d->own))
+		return;
+	if (!first)
+		log_warn("The lease of %s changed; moving to the new one", own->name);
+	log_lease(own);
+	d->own = *own;
+	d->own.public_ip = d->ext.ext_addr;
+	d->own.public_ip6 = d->ext.ext_addr6;
+	d->own.attrs = d->attrs;
+	d->have_lease = true;
+
+	r = backend_set_lease(d->backend, &d->own, &err);
+	if (r < 0) {
+		log_error("Failed to configure the lease on the backend device: %s", err.text);
+		if (first) {
+			daemon_fatal(d, r);
+			return;
+		}
+	}
+	rules_setup(d);
+	write_subnet_env(d);
+	if (first) {
+		r = loop_add_io(d->loop, backend_event_fd(d->backend), EPOLLIN, on_backend_event, d,
+				"netlink notifications", &d->backend_io);
+		if (r >= 0)
+			r = loop_timer_arm(d->resync_timer, RESYNC_INTERVAL_USEC);
+		if (r >= 0 && d->f->iptables_resync > 0)
+			r = loop_add_timer(d->loop, (uint64_t)d->f->iptables_resync * USEC_PER_SEC,
+					   on_rules_resync, d, "traffic rules resync",
+					   &d->rules_timer);
+		if (r < 0) {
+			daemon_fatal(d, r);
+			return;
+		}
+		set_waiting(d, "the first reconcile of the peers");
+	}
+	schedule_reconcile(d);
+}
+
+/* kube mode: called whenever the own Node may have changed. */
 static void own_node_update(struct daemon *d)
 {
 	const char *name = kube_mgr_node_name(d->kube);
@@ -481,45 +539,17 @@ static void own_node_update(struct daemon *d)
 	}
 
 	if (!d->backend) {
-		log_lease(&own);
-		r = register_network(d, &own);
-		if (r < 0) {
-			daemon_fatal(d, r);
-			return;
-		}
-	} else if (!lease_subnets_equal(&own, &d->own)) {
-		log_warn("The podCIDR of node %s changed; moving to the new lease", own.name);
-		log_lease(&own);
-		own.public_ip = d->own.public_ip;
-		own.public_ip6 = d->own.public_ip6;
-		own.attrs = d->own.attrs;
-		d->own = own;
-		r = backend_set_lease(d->backend, &d->own, &err);
-		if (r < 0)
-			log_error("Failed to configure the new lease: %s", err.text);
-	} else {
-		return;
-	}
-
-	rules_setup(d);
-	write_subnet_env(d);
-	if (!d->backend_io) {
-		r = loop_add_io(d->loop, backend_event_fd(d->backend), EPOLLIN, on_backend_event, d,
-				"netlink notifications", &d->backend_io);
+		r = prepare_backend(d, kube_mgr_own_node(d->kube));
 		if (r >= 0)
-			r = loop_timer_arm(d->resync_timer, RESYNC_INTERVAL_USEC);
-		if (r >= 0 && (d->f->iptables_resync > 0))
-			r = loop_add_timer(d->loop, (uint64_t)d->f->iptables_resync * USEC_PER_SEC,
-					   on_rules_resync, d, "traffic rules resync",
-					   &d->rules_timer);
+			r = kube_mgr_publish(d->kube, &d->attrs,
+					     own.has_subnet ? &d->ext.ext_addr : NULL,
+					     own.has_subnet6 ? &d->ext.ext_addr6 : NULL);
 		if (r < 0) {
 			daemon_fatal(d, r);
 			return;
 		}
 	}
-	if (!d->reconciled_once)
-		set_waiting(d, "the first reconcile of the peers");
-	schedule_reconcile(d);
+	lease_acquired(d, &own);
 }
 
 static void on_own_node_changed(struct kube_mgr *m, void *userdata)
@@ -553,6 +583,10 @@ static int on_signal(struct loop_source *s, const struct signalfd_siginfo *si, v
 	struct daemon *d = userdata;
 
 	if (si->ssi_signo == SIGHUP) {
+		if (d->etcd) {
+			log_info("SIGHUP: listing the subnets again");
+			return etcd_mgr_relist(d->etcd);
+		}
 		log_info("SIGHUP: re-reading the token and listing the nodes again");
 		kube_mgr_reload_token(d->kube);
 		return kube_mgr_relist(d->kube);
@@ -565,17 +599,47 @@ static int on_signal(struct loop_source *s, const struct signalfd_siginfo *si, v
 
 /* ---- HTTP: /healthz, /readyz, /metrics, /status ---- */
 
+static void render_etcd_metrics(struct daemon *d, struct buf *out)
+{
+	struct etcd_mgr_stats es;
+
+	etcd_mgr_get_stats(d->etcd, &es);
+	prom_header(out, "flannel_etcd_watch_restarts_total", "counter",
+		    "etcd watches ended by an error or a dropped connection.");
+	prom_sample_u64(out, "flannel_etcd_watch_restarts_total", NULL, es.watch_restarts);
+	prom_header(out, "flannel_etcd_relists_total", "counter",
+		    "Snapshots of the subnets after a compaction or SIGHUP.");
+	prom_sample_u64(out, "flannel_etcd_relists_total", NULL, es.relists);
+	prom_header(out, "flannel_etcd_watch_events_total", "counter",
+		    "Subnet watch events received.");
+	prom_sample_u64(out, "flannel_etcd_watch_events_total", NULL, es.events);
+	prom_header(out, "flannel_etcd_skipped_keys_total", "counter",
+		    "Malformed subnet keys or values skipped.");
+	prom_sample_u64(out, "flannel_etcd_skipped_keys_total", NULL, es.skipped_keys);
+	prom_header(out, "flannel_etcd_lease_renewals_total", "counter",
+		    "Renewals of the own subnet lease.");
+	prom_sample_u64(out, "flannel_etcd_lease_renewals_total", NULL, es.renewals);
+	prom_header(out, "flannel_etcd_lease_renew_failures_total", "counter",
+		    "Failed renewals (retried every minute).");
+	prom_sample_u64(out, "flannel_etcd_lease_renew_failures_total", NULL, es.renew_failures);
+	prom_header(out, "flannel_etcd_lease_expiry_timestamp_seconds", "gauge",
+		    "When the own subnet lease expires unless renewed.");
+	prom_sample(out, "flannel_etcd_lease_expiry_timestamp_seconds", NULL,
+		    (double)etcd_mgr_lease_expiry_usec(d->etcd) / (double)USEC_PER_SEC);
+}
+
 static int render_metrics(struct daemon *d, struct buf *out)
 {
 	static const char *verbs[] = {"GET", "LIST", "WATCH", "PATCH"};
 	static const double kube_bounds[] = KUBE_LATENCY_BUCKETS;
-	struct kube_mgr_stats ks;
+	struct kube_mgr_stats ks = {0};
 	struct backend_status bs = {0};
 	const struct traffic_stats *ts = d->traffic ? traffic_mgr_stats(d->traffic) : NULL;
 	const struct nl_counters *nc = nlh_counters(d->nlh);
 	char labels[96];
 
-	kube_mgr_get_stats(d->kube, &ks);
+	if (d->kube)
+		kube_mgr_get_stats(d->kube, &ks);
 	if (d->backend)
 		backend_status(d->backend, &bs);
 
@@ -586,7 +650,7 @@ static int render_metrics(struct daemon *d, struct buf *out)
 		    "1 once subnet.env is written and the first reconcile finished.");
 	prom_sample(out, "flannel_ready", NULL, d->ready);
 	prom_header(out, "flannel_peers", "gauge", "Peers (other nodes with a lease) known.");
-	prom_sample_u64(out, "flannel_peers", NULL, lease_set_size(kube_mgr_peers(d->kube)));
+	prom_sample_u64(out, "flannel_peers", NULL, lease_set_size(peers(d)));
 	prom_header(out, "flannel_peers_unprogrammable", "gauge",
 		    "Peers that could not be programmed (other backend type, missing data).");
 	prom_sample_u64(out, "flannel_peers_unprogrammable", NULL, bs.n_skipped);
@@ -622,52 +686,60 @@ static int render_metrics(struct daemon *d, struct buf *out)
 		    "Netlink operations that failed.");
 	prom_sample_u64(out, "flannel_netlink_errors_total", NULL, nc->errors);
 
-	prom_header(out, "flannel_kube_watch_restarts_total", "counter",
-		    "Node watches ended by an error or a dropped connection.");
-	prom_sample_u64(out, "flannel_kube_watch_restarts_total", NULL, ks.watch.watch_restarts);
-	prom_header(out, "flannel_kube_relists_total", "counter",
-		    "Node LISTs after 410 Gone, SIGHUP or an expired continue token.");
-	prom_sample_u64(out, "flannel_kube_relists_total", NULL, ks.watch.relists);
-	prom_header(out, "flannel_kube_watch_events_total", "counter",
-		    "Node watch events received.");
-	prom_sample_u64(out, "flannel_kube_watch_events_total", NULL, ks.watch.events);
-	prom_header(out, "flannel_kube_skipped_objects_total", "counter",
-		    "Malformed or oversized Node objects skipped.");
-	prom_sample_u64(out, "flannel_kube_skipped_objects_total", NULL,
-			ks.watch.skipped_objects + ks.skipped_nodes);
-	prom_header(out, "flannel_kube_last_sync_timestamp_seconds", "gauge",
-		    "Time of the last successful LIST or watch event.");
-	prom_sample(out, "flannel_kube_last_sync_timestamp_seconds", NULL,
-		    (double)ks.watch.last_sync_realtime_usec / (double)USEC_PER_SEC);
+	if (d->kube) {
+		prom_header(out, "flannel_kube_watch_restarts_total", "counter",
+			    "Node watches ended by an error or a dropped connection.");
+		prom_sample_u64(out, "flannel_kube_watch_restarts_total", NULL,
+				ks.watch.watch_restarts);
+		prom_header(out, "flannel_kube_relists_total", "counter",
+			    "Node LISTs after 410 Gone, SIGHUP or an expired continue token.");
+		prom_sample_u64(out, "flannel_kube_relists_total", NULL, ks.watch.relists);
+		prom_header(out, "flannel_kube_watch_events_total", "counter",
+			    "Node watch events received.");
+		prom_sample_u64(out, "flannel_kube_watch_events_total", NULL, ks.watch.events);
+		prom_header(out, "flannel_kube_skipped_objects_total", "counter",
+			    "Malformed or oversized Node objects skipped.");
+		prom_sample_u64(out, "flannel_kube_skipped_objects_total", NULL,
+				ks.watch.skipped_objects + ks.skipped_nodes);
+		prom_header(out, "flannel_kube_last_sync_timestamp_seconds", "gauge",
+			    "Time of the last successful LIST or watch event.");
+		prom_sample(out, "flannel_kube_last_sync_timestamp_seconds", NULL,
+			    (double)ks.watch.last_sync_realtime_usec / (double)USEC_PER_SEC);
 
-	prom_header(out, "flannel_kube_api_requests_total", "counter",
-		    "API server requests by verb and status code class (0: no response).");
-	for (int v = 0; v < _KUBE_VERB_MAX; v++)
-		for (int c = 0; c < 6; c++) {
-			if (!ks.http.requests[v][c])
-				continue;
-			snprintf(labels, sizeof(labels), "verb=\"%s\",code=\"%s\"", verbs[v],
-				 c == 0 ? "none"
-					: (const char *[]){"", "1xx", "2xx", "3xx", "4xx",
-							   "5xx"}[c]);
-			prom_sample_u64(out, "flannel_kube_api_requests_total", labels,
-					ks.http.requests[v][c]);
-		}
-	prom_header(out, "flannel_kube_api_request_duration_seconds", "histogram",
-		    "API server request latency by verb (watches: until the stream ends).");
-	for (int v = 0; v < _KUBE_VERB_MAX; v++) {
-		struct histogram h;
-		uint64_t total = 0;
+		prom_header(out, "flannel_kube_api_requests_total", "counter",
+			    "API server requests by verb and status code class (0: no response).");
+		for (int v = 0; v < _KUBE_VERB_MAX; v++)
+			for (int c = 0; c < 6; c++) {
+				if (!ks.http.requests[v][c])
+					continue;
+				snprintf(labels, sizeof(labels), "verb=\"%s\",code=\"%s\"",
+					 verbs[v],
+					 c == 0 ? "none"
+						: (const char *[]){"", "1xx", "2xx", "3xx", "4xx",
+								   "5xx"}[c]);
+				prom_sample_u64(out, "flannel_kube_api_requests_total", labels,
+						ks.http.requests[v][c]);
+			}
+		prom_header(out, "flannel_kube_api_request_duration_seconds", "histogram",
+			    "API server request latency by verb (watches: until the stream ends).");
+		for (int v = 0; v < _KUBE_VERB_MAX; v++) {
+			struct histogram h;
+			uint64_t total = 0;
 
-		histogram_init(&h, kube_bounds, ARRAY_SIZE(kube_bounds));
-		for (size_t i = 0; i < ARRAY_SIZE(kube_bounds); i++) {
-			h.buckets[i] = ks.http.latency[v][i];
-			total += h.buckets[i];
+			histogram_init(&h, kube_bounds, ARRAY_SIZE(kube_bounds));
+			for (size_t i = 0; i < ARRAY_SIZE(kube_bounds); i++) {
+				h.buckets[i] = ks.http.latency[v][i];
+				total += h.buckets[i];
+			}
+			h.count = total + ks.http.latency[v][ARRAY_SIZE(kube_bounds)];
+			h.sum = (double)ks.http.latency_sum_usec[v] / (double)USEC_PER_SEC;
+			snprintf(labels, sizeof(labels), "verb=\"%s\"", verbs[v]);
+			prom_histogram(out, "flannel_kube_api_request_duration_seconds", labels,
+				       &h);
 		}
-		h.count = total + ks.http.latency[v][ARRAY_SIZE(kube_bounds)];
-		h.sum = (double)ks.http.latency_sum_usec[v] / (double)USEC_PER_SEC;
-		snprintf(labels, sizeof(labels), "verb=\"%s\"", verbs[v]);
-		prom_histogram(out, "flannel_kube_api_request_duration_seconds", labels, &h);
+
+	} else {
+		render_etcd_metrics(d, out);
 	}
 
 	if (ts) {
@@ -689,34 +761,37 @@ static int render_metrics(struct daemon *d, struct buf *out)
 
 static int render_status(struct daemon *d, bool json, struct buf *out)
 {
-	const struct lease_set *set = kube_mgr_peers(d->kube);
+	const struct lease_set *set = peers(d);
 	_cleanup_free_ const struct lease **peers = NULL;
 	_cleanup_free_ struct status_peer *rows = NULL;
 	struct status_error errors[STATUS_ERRORS_KEPT];
 	struct backend_status bs = {0};
 	char device[32] = "", device6[32] = "";
 	struct status_report rep = {
-		.node = kube_mgr_node_name(d->kube),
-		.backend_type = d->nc.backend_type,
+		.node = node_name(d),
+		.backend_type = d->nc ? d->nc->backend_type : NULL,
 		.ext_iface = d->ext.name[0] ? d->ext.name : NULL,
-		.own = d->backend ? &d->own : NULL,
+		.own = d->have_lease ? &d->own : NULL,
 		.ready = d->ready,
 		.waiting_for = d->waiting_for[0] ? d->waiting_for : NULL,
 		.started_usec = d->started_usec,
 		.last_reconcile_usec = d->last_reconcile_usec,
 		.reconciles = d->reconciles,
 	};
-	struct kube_mgr_stats ks;
 	size_t n = 0;
 	int r;
 
-	kube_mgr_get_stats(d->kube, &ks);
-	rep.last_sync_usec = ks.watch.last_sync_realtime_usec;
+	if (d->kube) {
+		struct kube_mgr_stats ks;
+
+		kube_mgr_get_stats(d->kube, &ks);
+		rep.last_sync_usec = ks.watch.last_sync_realtime_usec;
+	}
 	if (d->backend) {
 		backend_status(d->backend, &bs);
 		rep.drift_found = bs.drift_found;
 		rep.drift_repaired = bs.drift_repaired;
-		if (strcmp(d->nc.backend_type, "vxlan") == 0) {
+		if (strcmp(d->nc->backend_type, "vxlan") == 0) {
 			uint32_t vni = d->attrs.vni;
 			if (d->own.has_subnet)
 				snprintf(device, sizeof(device), "flannel.%" PRIu32, vni);
@@ -802,6 +877,29 @@ static int on_http(const char *path, const char *query, struct buf *body, const 
 
 /* ---- start-up ---- */
 
+/* Upstream knows more backends; these are the ones built here. */
+static int check_backend_type(const struct netconf *nc, const char *where)
+{
+	if (strcmp(nc->backend_type, "vxlan") == 0 || strcmp(nc->backend_type, "host-gw") == 0)
+		return 0;
+	log_error("%s: Backend: unsupported backend type \"%s\" (supported: vxlan, host-gw)", where,
+		  nc->backend_type);
+	return -EINVAL;
+}
+
+/* Upstream's start-up check (§0.1 step 8), fatal: the rules would not see bridged pod traffic. */
+static int check_br_netfilter(const struct netconf *nc)
+{
+	struct errmsg err = {0};
+	int r = traffic_check_br_netfilter(nc->enable_nftables ? TRAFFIC_MODE_NFTABLES
+							       : TRAFFIC_MODE_IPTABLES,
+					   nc->enable_ipv4, nc->enable_ipv6, NULL, &err);
+
+	if (r < 0)
+		log_error("%s", err.text);
+	return r;
+}
+
 static int load_netconf(struct daemon *d)
 {
 	_cleanup_free_ char *text = NULL;
@@ -812,19 +910,13 @@ static int load_netconf(struct daemon *d)
 	r = read_file_bounded(d->f->net_config_path, NETCONF_MAX_SIZE, &text, &len);
 	if (r < 0)
 		return log_error_errno(r, "Failed to read net conf %s", d->f->net_config_path);
-	r = netconf_parse(text, len, &d->nc, &err);
+	r = netconf_parse(text, len, &d->file_nc, &err);
 	if (r < 0) {
 		log_error("%s: %s", d->f->net_config_path, err.text);
 		return r;
 	}
-	if (strcmp(d->nc.backend_type, "vxlan") != 0 &&
-	    strcmp(d->nc.backend_type, "host-gw") != 0) {
-		log_error(
-			"%s: Backend: unsupported backend type \"%s\" (supported: vxlan, host-gw)",
-			d->f->net_config_path, d->nc.backend_type);
-		return -EINVAL;
-	}
-	return 0;
+	d->nc = &d->file_nc;
+	return check_backend_type(d->nc, d->f->net_config_path);
 }
 
 static int start_kube(struct daemon *d)
@@ -842,12 +934,12 @@ static int start_kube(struct daemon *d)
 		.set_node_network_unavailable = d->f->set_node_network_unavailable,
 		.lease =
 			{
-				.enable_ipv4 = d->nc.enable_ipv4,
-				.enable_ipv6 = d->nc.enable_ipv6,
-				.has_network = d->nc.has_network,
-				.has_ipv6_network = d->nc.has_ipv6_network,
-				.network = d->nc.network,
-				.ipv6_network = d->nc.ipv6_network,
+				.enable_ipv4 = d->nc->enable_ipv4,
+				.enable_ipv6 = d->nc->enable_ipv6,
+				.has_network = d->nc->has_network,
+				.has_ipv6_network = d->nc->has_ipv6_network,
+				.network = d->nc->network,
+				.ipv6_network = d->nc->ipv6_network,
 			},
 	};
 	struct errmsg err = {0};
@@ -871,6 +963,98 @@ static int start_kube(struct daemon *d)
 	return 0;
 }
 
+static void on_etcd_config_ready(struct etcd_mgr *m, void *userdata)
+{
+	struct daemon *d = userdata;
+	int r;
+
+	if (d->nc)
+		return;
+	d->nc = etcd_mgr_netconf(m);
+	r = check_backend_type(d->nc, "network config");
+	if (r >= 0)
+		r = check_br_netfilter(d->nc);
+	if (r >= 0)
+		r = prepare_backend(d, NULL);
+	if (r >= 0)
+		r = etcd_mgr_publish(m, &d->attrs, d->nc->enable_ipv4 ? &d->ext.ext_addr : NULL,
+				     d->nc->enable_ipv6 ? &d->ext.ext_addr6 : NULL);
+	if (r < 0) {
+		daemon_fatal(d, r);
+		return;
+	}
+	set_waiting(d, "a subnet lease from etcd");
+}
+
+static void on_etcd_own_lease_changed(struct etcd_mgr *m, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct errmsg err = {0};
+	struct lease own;
+
+	if (etcd_mgr_own_lease(m, &own, &err) >= 0)
+		lease_acquired(d, &own);
+}
+
+static void on_etcd_peers_changed(struct etcd_mgr *m, void *userdata)
+{
+	schedule_reconcile(userdata);
+}
+
+static void on_etcd_synced(struct etcd_mgr *m, void *userdata)
+{
+	log_info("Subnet list synced: %zu peers", lease_set_size(etcd_mgr_peers(m)));
+}
+
+static void on_etcd_published(struct etcd_mgr *m, int r, void *userdata)
+{
+	if (r < 0) {
+		log_error("Failed to acquire lease: %s", etcd_mgr_error(m));
+		daemon_fatal(userdata, r);
+	}
+}
+
+static void on_etcd_revoked(struct etcd_mgr *m, void *userdata)
+{
+	daemon_fatal(userdata, -EKEYREVOKED);
+}
+
+static int start_etcd(struct daemon *d)
+{
+	static const struct etcd_mgr_callbacks callbacks = {
+		.config_ready = on_etcd_config_ready,
+		.own_lease_changed = on_etcd_own_lease_changed,
+		.peers_changed = on_etcd_peers_changed,
+		.synced = on_etcd_synced,
+		.published = on_etcd_published,
+		.revoked = on_etcd_revoked,
+	};
+	const struct flannel_flags *f = d->f;
+	struct etcd_mgr_config cfg = {
+		.conn =
+			{
+				.endpoints = f->etcd_endpoints,
+				.ca_file = f->etcd_cafile,
+				.cert_file = f->etcd_certfile,
+				.key_file = f->etcd_keyfile,
+				.username = f->etcd_username,
+				.password = f->etcd_password,
+			},
+		.prefix = f->etcd_prefix,
+		.subnet_file = f->subnet_file,
+		.renew_margin_sec = (uint64_t)f->subnet_lease_renew_margin * 60,
+	};
+	int r;
+
+	r = etcd_mgr_new(d->loop, &cfg, &callbacks, d, &d->etcd);
+	if (r >= 0)
+		r = etcd_mgr_start(d->etcd);
+	if (r < 0)
+		return log_error_errno(r, "Failed to create SubnetManager");
+	set_waiting(d, "the network config from etcd");
+	return 0;
+}
+
 static void daemon_free(struct daemon *d)
 {
 	log_set_hook(NULL, NULL);
@@ -882,22 +1066,17 @@ static void daemon_free(struct daemon *d)
 	backend_free(d->backend);
 	traffic_mgr_free(d->traffic);
 	kube_mgr_free(d->kube);
+	etcd_mgr_free(d->etcd);
 	nlh_free(d->nlh);
-	netconf_done(&d->nc);
+	netconf_done(&d->file_nc);
 	loop_free(d->loop);
 }
 
 int daemon_main(const struct flannel_flags *f)
 {
 	struct daemon d = {.f = f, .started_usec = now_realtime_usec()};
-	struct errmsg err = {0};
 	int r;
 
-	if (!f->kube_subnet_mgr) {
-		fprintf(stderr, "flanneld: --etcd-endpoints is not supported yet (run with "
-				"--kube-subnet-mgr)\n");
-		return -EOPNOTSUPP;
-	}
 	histogram_init(&d.reconcile_seconds, prom_latency_bounds, prom_latency_bounds_n);
 	log_set_hook(record_error, &d);
 
@@ -908,15 +1087,13 @@ int daemon_main(const struct flannel_flags *f)
 		log_error_errno(r, "Failed to set up the event loop and netlink");
 		goto out;
 	}
-	r = load_netconf(&d);
-	if (r < 0)
-		goto out;
-	r = traffic_check_br_netfilter(d.nc.enable_nftables ? TRAFFIC_MODE_NFTABLES
-							    : TRAFFIC_MODE_IPTABLES,
-				       d.nc.enable_ipv4, d.nc.enable_ipv6, NULL, &err);
-	if (r < 0) {
-		log_error("%s", err.text);
-		goto out;
+	/* kube mode reads net-conf.json now; etcd mode gets it from etcd later. */
+	if (f->kube_subnet_mgr) {
+		r = load_netconf(&d);
+		if (r >= 0)
+			r = check_br_netfilter(d.nc);
+		if (r < 0)
+			goto out;
 	}
 
 	if ((r = loop_add_signal(d.loop, SIGTERM, on_signal, &d, NULL)) < 0 ||
@@ -940,7 +1117,7 @@ int daemon_main(const struct flannel_flags *f)
 			 f->healthz_ip, f->healthz_port);
 	}
 
-	r = start_kube(&d);
+	r = f->kube_subnet_mgr ? start_kube(&d) : start_etcd(&d);
 	if (r < 0)
 		goto out;
 
