@@ -146,6 +146,12 @@ static void notify_ready(void)
 		log_warn_errno(negative_errno(), "Failed to notify systemd at %s", path);
 }
 
+static bool manager_synced(const struct daemon *d)
+{
+	return d->kube ? kube_mgr_synced(d->kube) : etcd_mgr_synced(d->etcd);
+}
+
+/* Ready: subnet.env written, and every peer known at start programmed. */
 static void update_ready(struct daemon *d)
 {
 	if (d->ready || !d->subnet_env_written || !d->reconciled_once)
@@ -195,7 +201,7 @@ static int on_reconcile(struct loop_source *s, void *userdata)
 	d->reconcile_failing = false;
 	if (r > 0)
 		log_v(2, "Reconciled %zu peers with %d kernel changes", n, r);
-	if (!d->reconciled_once) {
+	if (!d->reconciled_once && manager_synced(d)) {
 		d->reconciled_once = true;
 		update_ready(d);
 	}
@@ -1004,6 +1010,7 @@ static void on_etcd_peers_changed(struct etcd_mgr *m, void *userdata)
 static void on_etcd_synced(struct etcd_mgr *m, void *userdata)
 {
 	log_info("Subnet list synced: %zu peers", lease_set_size(etcd_mgr_peers(m)));
+	schedule_reconcile(userdata);
 }
 
 static void on_etcd_published(struct etcd_mgr *m, int r, void *userdata)
