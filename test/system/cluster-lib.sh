@@ -214,3 +214,39 @@ pod_ping() {
 	local n=$1 i=$2 dst=$3
 	ip netns exec "$(pod_ns "$n" "$i")" ping -c 1 -W 2 "$dst" >/dev/null 2>&1
 }
+
+# metric N NAME: the value of the sample NAME (with its labels, if any, e.g.
+# 'flannel_kube_api_requests_total{verb="LIST",code="2xx"}') on node N's
+# /metrics; 0 when the sample is absent (counters without labels are always there).
+metric() {
+	local out
+	out=$(http_get "$1" /metrics) || fail "GET /metrics on node $1"
+	awk -v m="$2" '$1 == m { v = $2 } END { print v == "" ? 0 : v }' <<<"$out"
+}
+
+# ping_pods N...: pod 1 of each given node reaches pod 1 of every other given node.
+ping_pods() {
+	local n m
+	for n in "$@"; do for m in "$@"; do
+		[ "$n" = "$m" ] && continue
+		pod_ping "$n" 1 "$(pod_ip "$m" 1)" || fail "pod on node $n cannot reach pod on node $m"
+	done; done
+}
+
+# log_mark N: remember how long node N's flanneld log is; log_since N prints what came after.
+declare -A LOG_MARK
+log_mark() { LOG_MARK[$1]=$(wc -l <"$WORK/n$1/flanneld.log"); }
+log_since() { tail -n +"$((${LOG_MARK[$1]:-0} + 1))" "$WORK/n$1/flanneld.log"; }
+# metric_gt N NAME VALUE: the sample is above VALUE (for wait_for).
+metric_gt() { [ "$(metric "$1" "$2")" -gt "$3" ]; }
+
+# cluster_reset: tear the cluster down (cluster_cleanup) and start over with
+# a fresh work directory, for tests that run several clusters in turn.
+cluster_reset() {
+	cluster_cleanup
+	CLUSTER_PIDS=()
+	FLANNELD_PID=()
+	LOG_MARK=()
+	WORK=$(mktemp -d "/tmp/$P.XXXXXX")
+	STATE=$WORK/apiserver
+}
