@@ -211,6 +211,10 @@ int kube_list_stream_feed(struct kube_list_stream *s, const void *data, size_t n
 				}
 			} else if (c == '}' || c == ']') {
 				s->depth--;
+				/* an item is an object, "items" an array: check the closers we rely on */
+				if (s->section == SEC_ITEMS &&
+				    ((s->depth == 2 && c != '}') || (s->depth == 1 && c != ']')))
+					return fail(s, -EBADMSG);
 				if (s->in_item && s->depth == 2) {
 					r = capture(s, p + span, i + 1 - span);
 					if (r < 0)

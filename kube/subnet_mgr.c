@@ -48,7 +48,10 @@ struct kube_mgr {
 	char own_status[sizeof(struct errmsg)]; /* last logged problem with the own lease */
 
 	bool has_desired, patch_pending;
-	struct kube_desired desired;
+	/* what the backend asked for; the desired annotations are derived from
+	 * it and the own node each time (public-ip-overwrite may change) */
+	struct lease_attrs pub_attrs;
+	struct ip_addr pub_ip, pub_ip6;
 	struct kube_request *patch_req;
 
 	uint64_t patches, patch_failures, skipped_nodes;
@@ -208,12 +211,15 @@ static void maybe_publish(struct kube_mgr *m)
 {
 	_cleanup_buf_ struct buf body = BUF_INIT;
 	_cleanup_free_ char *path = NULL;
+	struct kube_desired d;
 	int r;
 
 	if (!m->has_desired || !m->has_own || m->patch_req)
 		return;
-	r = kube_patch_body(&m->own, &m->keys, &m->desired, m->set_condition, now_realtime_usec(),
-			    &body);
+	r = kube_desired_from_attrs(&m->pub_attrs, &m->pub_ip, &m->pub_ip6, &m->own, &d);
+	if (r >= 0)
+		r = kube_patch_body(&m->own, &m->keys, &d, m->set_condition, now_realtime_usec(),
+				    &body);
 	if (r < 0) {
 		log_error_errno(r, "Failed to build the node patch");
 		return;
@@ -256,7 +262,9 @@ int kube_mgr_publish(struct kube_mgr *m, const struct lease_attrs *attrs,
 	r = kube_desired_from_attrs(attrs, public_ip, public_ip6, m->has_own ? &m->own : NULL, &d);
 	if (r < 0)
 		return log_error_errno(r, "Nothing to publish: no public IP with backend data");
-	m->desired = d;
+	m->pub_attrs = *attrs;
+	m->pub_ip = public_ip ? *public_ip : (struct ip_addr){};
+	m->pub_ip6 = public_ip6 ? *public_ip6 : (struct ip_addr){};
 	m->has_desired = true;
 	m->patch_pending = true;
 	maybe_publish(m);
