@@ -6,15 +6,22 @@
  *   backend_register()    ensure the device(s); the lease attributes to publish
  *                         (type, VNI, VtepMAC(s)) and the MTU for subnet.env
  *   backend_set_lease()   our own lease: the device address(es)
- *   backend_reconcile()   make the kernel match the peers: dump, plan, apply
+ *   backend_reconcile()   make the kernel match the peers
+ *   backend_invalidate()  the next reconcile is a full pass (periodic resync)
  *   backend_event_fd()    a netlink notification fd for the event loop;
  *   backend_handle_events()  > 0 when something of ours changed: reconcile soon
  *   backend_status()      per-peer entries present, drift counters, netlink ops
  *   backend_free()        forget; the datapath stays (SIGTERM leaves routes)
  *
- * Single-threaded. Every reconcile is a full pass (dump → plan → apply), so a
- * deleted device is recreated and every peer replayed; an unchanged kernel
- * costs dumps only, no writes.
+ * Single-threaded. A full pass (dump → plan → apply) recreates a deleted
+ * device and replays every peer; an unchanged kernel costs dumps only, no
+ * writes. After a full pass whose every op succeeded, the backend trusts
+ * its belief of the kernel (the desired state it applied): the following
+ * reconciles plan only the peers that changed against it, with no dumps,
+ * and notifications that merely echo our own writes trigger nothing. A
+ * full pass comes at start, after a foreign change (any other notification
+ * about our device or routes, a lost notification), after a failed op, and
+ * after backend_invalidate().
  */
 #pragma once
 
@@ -70,9 +77,13 @@ struct backend_status {
 	uint64_t drift_found;	 /* ops needed while the desired state had not changed */
 	uint64_t drift_repaired; /* of those, succeeded */
 	uint64_t devices_created;
-	int last_error;	  /* -errno of the last failed reconcile, 0 after a success */
-	size_t n_desired; /* kernel entries wanted */
-	size_t n_skipped; /* peers */
+	uint64_t full_passes;	     /* dump → plan → apply */
+	uint64_t incremental_passes; /* planned against the belief, no dumps */
+	uint64_t events_echo;	     /* notifications of our own writes: ignored */
+	uint64_t events_foreign;     /* notifications that forced a full pass */
+	int last_error;		     /* -errno of the last failed reconcile, 0 after a success */
+	size_t n_desired;	     /* kernel entries wanted */
+	size_t n_skipped;	     /* peers */
 	const struct backend_peer_status *peers; /* borrowed, valid until the next reconcile */
 	size_t n_peers;
 	struct nl_counters nl;
@@ -94,6 +105,9 @@ int backend_set_lease(struct backend *b, const struct lease *own, struct errmsg 
  * error (every op is still attempted; the next pass retries).
  */
 int backend_reconcile(struct backend *b, const struct lease *const *peers, size_t n_peers);
+
+/* Forget the belief: the next reconcile dumps the kernel (drift repair). */
+void backend_invalidate(struct backend *b);
 
 int backend_event_fd(const struct backend *b);
 /* Read pending notifications: 1 when a reconcile is needed, 0 when not, <0 on error. */

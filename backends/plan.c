@@ -250,7 +250,8 @@ static int mark_conflicts(const struct lease *const *peers, const size_t *idx, s
 
 /* Desired entries of one family. */
 static int build_desired(const struct plan_params *p, int fi, const struct lease *const *peers,
-			 size_t n_peers, struct plan_peer *pp, struct entries *out)
+			 size_t n_peers, struct plan_peer *pp, struct entries *out,
+			 size_t *n_conflicts)
 {
 	const struct plan_family *f = &p->fam[fi];
 	const int family = fi == 0 ? AF_INET : AF_INET6;
@@ -309,6 +310,7 @@ static int build_desired(const struct plan_params *p, int fi, const struct lease
 
 		if (conflict[k]) {
 			pp[k].skipped = true;
+			(*n_conflicts)++;
 			continue;
 		}
 		(void)peer_subnet(l, fi, &subnet, &pub);
@@ -472,79 +474,361 @@ static int diff_family(struct entries *want, struct entries *have, int fi, struc
 	return 0;
 }
 
-int plan_compute(const struct plan_params *p, const struct lease *const *peers, size_t n_peers,
-		 const struct plan_actual actual[2], struct plan *ret)
+/* The ops of the buckets: adds neighbour, FDB, route; deletes route, FDB, neighbour. */
+static int ops_from_buckets(const struct entries *buckets, struct plan *plan)
 {
+	static const enum plan_kind add_order[] = {PLAN_NEIGH, PLAN_FDB, PLAN_ROUTE};
+	static const enum plan_kind del_order[] = {PLAN_ROUTE, PLAN_FDB, PLAN_NEIGH};
+	size_t total = 0;
+
+	for (size_t b = 0; b < N_BUCKETS; b++)
+		total += buckets[b].n;
+	plan->ops = calloc(total ? total : 1, sizeof(*plan->ops));
+	if (!plan->ops)
+		return -ENOMEM;
+	for (int pass = 0; pass < 2; pass++) {
+		enum plan_action action = pass == 0 ? PLAN_REPLACE : PLAN_DELETE;
+		const enum plan_kind *order = pass == 0 ? add_order : del_order;
+		for (int o = 0; o < 3; o++)
+			for (int fi = 0; fi < 2; fi++) {
+				const struct entries *e = &buckets[bucket_of(action, order[o], fi)];
+				for (size_t k = 0; k < e->n; k++) {
+					struct plan_op *op = &plan->ops[plan->n_ops++];
+					op->action = action;
+					op->kind = e->v[k].kind;
+					op->family = e->v[k].family;
+					op->peer = action == PLAN_DELETE ? -1 : e->v[k].peer;
+					if (op->kind == PLAN_NEIGH)
+						op->neigh = e->v[k].neigh;
+					else if (op->kind == PLAN_FDB)
+						op->fdb = e->v[k].fdb;
+					else
+						op->route = e->v[k].route;
+					if (action == PLAN_DELETE)
+						plan->n_stale++;
+				}
+			}
+	}
+	return 0;
+}
+
+static void buckets_done(struct entries *buckets)
+{
+	for (size_t b = 0; b < N_BUCKETS; b++)
+		free(buckets[b].v);
+}
+
+/* ---- the belief ---- */
+
+/* One peer's desired entries, as planned from a copy of its lease. */
+struct peer_rec {
+	struct lease lease;
+	struct plan_peer st;		     /* missing is always 0 */
+	struct entry ent[2][_PLAN_KIND_MAX]; /* valid where st.want has the bit */
+	uint64_t hash;			     /* sum of the entries' hashes */
+};
+
+/* A sorted index: subnet address or VtepMAC (16 bytes, zero-padded) → peer. */
+struct kitem {
+	uint8_t key[16];
+	struct peer_rec *rec;
+};
+
+struct keyset {
+	struct kitem *v;
+	size_t n, cap;
+};
+
+/* The planner's parameters without pointers, to detect a change. */
+struct params_copy {
+	char backend_type[BACKEND_TYPE_MAX];
+	uint8_t proto;
+	struct plan_family fam[2]; /* direct_nets point into nets */
+	struct ip_net *nets[2];
+};
+
+struct plan_state {
+	struct params_copy params;
+	struct peer_rec **recs; /* one per peer of the last plan, in its order */
+	size_t n_recs;
+	bool sorted;   /* recs are sorted by name */
+	bool conflict; /* a peer was skipped for a conflict */
+	struct keyset subnets[2], macs[2];
+	uint64_t hash;
+	size_t n_desired;
+};
+
+#define FAMILY_BITS(fi) \
+	(PLAN_BIT(PLAN_NEIGH, fi) | PLAN_BIT(PLAN_FDB, fi) | PLAN_BIT(PLAN_ROUTE, fi))
+#define HASH_SEED 0xcbf29ce484222325ULL
+
+static void subnet_key(const struct peer_rec *r, int fi, uint8_t key[static 16])
+{
+	memset(key, 0, 16);
+	memcpy(key, r->ent[fi][PLAN_ROUTE].route.dst.addr.bytes, 16);
+}
+
+static void mac_key(const struct peer_rec *r, int fi, uint8_t key[static 16])
+{
+	memset(key, 0, 16);
+	memcpy(key, r->ent[fi][PLAN_NEIGH].neigh.mac, 6);
+}
+
+static bool has_subnet_key(const struct peer_rec *r, int fi)
+{
+	return (r->st.want & PLAN_BIT(PLAN_ROUTE, fi)) != 0;
+}
+
+static bool has_mac_key(const struct peer_rec *r, int fi)
+{
+	return (r->st.want & PLAN_BIT(PLAN_NEIGH, fi)) != 0;
+}
+
+static int kitem_cmp(const void *x, const void *y)
+{
+	return memcmp(((const struct kitem *)x)->key, ((const struct kitem *)y)->key, 16);
+}
+
+/* The first index whose key is >= key. */
+static size_t keyset_lower(const struct keyset *ks, const uint8_t *key)
+{
+	size_t lo = 0, hi = ks->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (memcmp(ks->v[mid].key, key, 16) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct peer_rec *keyset_find(const struct keyset *ks, const uint8_t *key)
+{
+	size_t i = keyset_lower(ks, key);
+	return i < ks->n && memcmp(ks->v[i].key, key, 16) == 0 ? ks->v[i].rec : NULL;
+}
+
+static int keyset_reserve(struct keyset *ks, size_t n)
+{
+	struct kitem *v;
+
+	if (n <= ks->cap)
+		return 0;
+	v = reallocarray(ks->v, n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ks->v = v;
+	ks->cap = n;
+	return 0;
+}
+
+/* Capacity must have been reserved. */
+static void keyset_insert(struct keyset *ks, const uint8_t *key, struct peer_rec *rec)
+{
+	size_t i = keyset_lower(ks, key);
+
+	memmove(&ks->v[i + 1], &ks->v[i], (ks->n - i) * sizeof(*ks->v));
+	memcpy(ks->v[i].key, key, 16);
+	ks->v[i].rec = rec;
+	ks->n++;
+}
+
+static void keyset_remove(struct keyset *ks, const uint8_t *key, const struct peer_rec *rec)
+{
+	for (size_t i = keyset_lower(ks, key); i < ks->n && memcmp(ks->v[i].key, key, 16) == 0; i++)
+		if (ks->v[i].rec == rec) {
+			memmove(&ks->v[i], &ks->v[i + 1], (ks->n - i - 1) * sizeof(*ks->v));
+			ks->n--;
+			return;
+		}
+}
+
+static int keysets_build(struct plan_state *s)
+{
+	for (int fi = 0; fi < 2; fi++) {
+		struct keyset *sub = &s->subnets[fi], *mac = &s->macs[fi];
+		int r = keyset_reserve(sub, s->n_recs ? s->n_recs : 1);
+		if (r >= 0)
+			r = keyset_reserve(mac, s->n_recs ? s->n_recs : 1);
+		if (r < 0)
+			return r;
+		for (size_t k = 0; k < s->n_recs; k++) {
+			struct peer_rec *rec = s->recs[k];
+			if (has_subnet_key(rec, fi)) {
+				subnet_key(rec, fi, sub->v[sub->n].key);
+				sub->v[sub->n++].rec = rec;
+			}
+			if (has_mac_key(rec, fi)) {
+				mac_key(rec, fi, mac->v[mac->n].key);
+				mac->v[mac->n++].rec = rec;
+			}
+		}
+		if (sub->n > 0)
+			qsort(sub->v, sub->n, sizeof(*sub->v), kitem_cmp);
+		if (mac->n > 0)
+			qsort(mac->v, mac->n, sizeof(*mac->v), kitem_cmp);
+	}
+	return 0;
+}
+
+void plan_state_free(struct plan_state *s)
+{
+	if (!s)
+		return;
+	for (size_t k = 0; k < s->n_recs; k++)
+		free(s->recs[k]);
+	free(s->recs);
+	for (int fi = 0; fi < 2; fi++) {
+		free(s->subnets[fi].v);
+		free(s->macs[fi].v);
+		free(s->params.nets[fi]);
+	}
+	free(s);
+}
+
+static int params_copy(const struct plan_params *p, struct params_copy *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (p->backend_type)
+		strncpy(c->backend_type, p->backend_type, sizeof(c->backend_type) - 1);
+	c->proto = p->proto;
+	for (int fi = 0; fi < 2; fi++) {
+		size_t n = p->fam[fi].n_direct_nets;
+		c->fam[fi] = p->fam[fi];
+		c->fam[fi].direct_nets = NULL;
+		if (n == 0)
+			continue;
+		c->nets[fi] = malloc(n * sizeof(*c->nets[fi]));
+		if (!c->nets[fi])
+			return -ENOMEM;
+		memcpy(c->nets[fi], p->fam[fi].direct_nets, n * sizeof(*c->nets[fi]));
+		c->fam[fi].direct_nets = c->nets[fi];
+	}
+	return 0;
+}
+
+static bool params_equal(const struct params_copy *c, const struct plan_params *p)
+{
+	if (strncmp(c->backend_type, p->backend_type ? p->backend_type : "",
+		    sizeof(c->backend_type)) != 0 ||
+	    c->proto != p->proto)
+		return false;
+	for (int fi = 0; fi < 2; fi++) {
+		const struct plan_family *a = &c->fam[fi], *b = &p->fam[fi];
+		if (a->enabled != b->enabled || a->vxlan != b->vxlan ||
+		    a->dev_ifindex != b->dev_ifindex || a->ext_ifindex != b->ext_ifindex ||
+		    a->direct_routing != b->direct_routing ||
+		    a->route_priority != b->route_priority || a->n_direct_nets != b->n_direct_nets)
+			return false;
+		for (size_t k = 0; k < a->n_direct_nets; k++)
+			if (!ip_net_equal(&a->direct_nets[k], &b->direct_nets[k]))
+				return false;
+	}
+	return true;
+}
+
+static bool names_sorted(const struct lease *const *peers, size_t n)
+{
+	for (size_t k = 1; k < n; k++)
+		if (strncmp(peers[k - 1]->name, peers[k]->name, LEASE_NAME_MAX) >= 0)
+			return false;
+	return true;
+}
+
+/* A state with one (empty) record per peer. */
+static int state_new(const struct plan_params *p, const struct lease *const *peers, size_t n,
+		     struct plan_state **ret)
+{
+	struct plan_state *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->recs = calloc(n ? n : 1, sizeof(*s->recs));
+	r = s->recs ? params_copy(p, &s->params) : -ENOMEM;
+	for (size_t k = 0; k < n && r >= 0; k++) {
+		s->recs[k] = calloc(1, sizeof(*s->recs[k]));
+		if (!s->recs[k]) {
+			r = -ENOMEM;
+			break;
+		}
+		s->recs[k]->lease = *peers[k];
+		s->n_recs = k + 1;
+	}
+	if (r < 0) {
+		plan_state_free(s);
+		return r;
+	}
+	s->sorted = names_sorted(peers, n);
+	s->hash = HASH_SEED;
+	*ret = s;
+	return 0;
+}
+
+static uint64_t entry_hash1(const struct entry *e)
+{
+	return entry_hash(HASH_SEED, e);
+}
+
+static int compute(const struct plan_params *p, const struct lease *const *peers, size_t n_peers,
+		   const struct plan_actual actual[2], struct plan *ret,
+		   struct plan_state **ret_state)
+{
+	_cleanup_(plan_state_freep) struct plan_state *st = NULL;
 	struct entries buckets[N_BUCKETS] = {{0}};
 	struct plan plan = {0};
-	uint64_t hash = 0xcbf29ce484222325ULL;
-	size_t total = 0;
+	size_t n_conflicts = 0;
 	int r = 0;
 
 	plan.peers = calloc(n_peers ? n_peers : 1, sizeof(*plan.peers));
 	if (!plan.peers)
 		return -ENOMEM;
 	plan.n_peers = n_peers;
+	plan.n_planned = n_peers;
+	plan.desired_hash = HASH_SEED;
+	if (ret_state)
+		r = state_new(p, peers, n_peers, &st);
 
 	for (int fi = 0; fi < 2 && r >= 0; fi++) {
 		struct entries want = {0}, have = {0};
 
 		if (!p->fam[fi].enabled)
 			continue;
-		r = build_desired(p, fi, peers, n_peers, plan.peers, &want);
-		if (r >= 0)
+		r = build_desired(p, fi, peers, n_peers, plan.peers, &want, &n_conflicts);
+		if (r >= 0) {
+			/* A sum: the hash does not depend on the order of peers or entries. */
+			for (size_t k = 0; k < want.n; k++) {
+				uint64_t h = entry_hash1(&want.v[k]);
+				plan.desired_hash += h;
+				if (st) {
+					struct peer_rec *rec = st->recs[want.v[k].peer];
+					rec->ent[fi][want.v[k].kind] = want.v[k];
+					rec->hash += h;
+				}
+			}
+			plan.n_desired += want.n;
 			r = build_actual(&actual[fi], fi, &have);
+		}
 		if (r >= 0)
 			r = diff_family(&want, &have, fi, &plan, buckets);
-		if (r >= 0) {
-			/* want is sorted now: the hash does not depend on peer order. */
-			for (size_t k = 0; k < want.n; k++)
-				hash = entry_hash(hash, &want.v[k]);
-			plan.n_desired += want.n;
-		}
 		free(want.v);
 		free(have.v);
 	}
-
-	for (size_t b = 0; b < N_BUCKETS; b++)
-		total += buckets[b].n;
-	if (r >= 0) {
-		plan.ops = calloc(total ? total : 1, sizeof(*plan.ops));
-		if (!plan.ops)
-			r = -ENOMEM;
-	}
-	if (r >= 0) {
-		/* Adds: neighbour, FDB, route; deletes: route, FDB, neighbour. */
-		static const enum plan_kind add_order[] = {PLAN_NEIGH, PLAN_FDB, PLAN_ROUTE};
-		static const enum plan_kind del_order[] = {PLAN_ROUTE, PLAN_FDB, PLAN_NEIGH};
-		for (int pass = 0; pass < 2; pass++) {
-			enum plan_action action = pass == 0 ? PLAN_REPLACE : PLAN_DELETE;
-			const enum plan_kind *order = pass == 0 ? add_order : del_order;
-			for (int o = 0; o < 3; o++)
-				for (int fi = 0; fi < 2; fi++) {
-					struct entries *e =
-						&buckets[bucket_of(action, order[o], fi)];
-					for (size_t k = 0; k < e->n; k++) {
-						struct plan_op *op = &plan.ops[plan.n_ops++];
-						op->action = action;
-						op->kind = e->v[k].kind;
-						op->family = e->v[k].family;
-						op->peer =
-							action == PLAN_DELETE ? -1 : e->v[k].peer;
-						if (op->kind == PLAN_NEIGH)
-							op->neigh = e->v[k].neigh;
-						else if (op->kind == PLAN_FDB)
-							op->fdb = e->v[k].fdb;
-						else
-							op->route = e->v[k].route;
-						if (action == PLAN_DELETE)
-							plan.n_stale++;
-					}
-				}
+	if (r >= 0)
+		r = ops_from_buckets(buckets, &plan);
+	buckets_done(buckets);
+	if (r >= 0 && st) {
+		for (size_t k = 0; k < n_peers; k++) {
+			st->recs[k]->st = plan.peers[k];
+			st->recs[k]->st.missing = 0;
 		}
+		st->conflict = n_conflicts > 0;
+		st->hash = plan.desired_hash;
+		st->n_desired = plan.n_desired;
+		r = keysets_build(st);
 	}
-	for (size_t b = 0; b < N_BUCKETS; b++)
-		free(buckets[b].v);
 	if (r < 0) {
 		plan_done(&plan);
 		return r;
@@ -552,9 +836,501 @@ int plan_compute(const struct plan_params *p, const struct lease *const *peers, 
 	for (size_t k = 0; k < n_peers; k++)
 		if (plan.peers[k].skipped)
 			plan.n_skipped++;
-	plan.desired_hash = hash;
 	*ret = plan;
+	if (ret_state)
+		*ret_state = TAKE_PTR(st);
 	return 0;
+}
+
+int plan_compute(const struct plan_params *p, const struct lease *const *peers, size_t n_peers,
+		 const struct plan_actual actual[2], struct plan *ret)
+{
+	return compute(p, peers, n_peers, actual, ret, NULL);
+}
+
+int plan_compute_state(const struct plan_params *p, const struct lease *const *peers,
+		       size_t n_peers, const struct plan_actual actual[2], struct plan *ret,
+		       struct plan_state **ret_state)
+{
+	return compute(p, peers, n_peers, actual, ret, ret_state);
+}
+
+/* ---- planning against the belief ---- */
+
+/* One peer's entries and status, as build_desired would give them without conflicts. */
+static void rec_plan(const struct plan_params *p, const struct lease *l, struct peer_rec *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->lease = *l;
+	for (int fi = 0; fi < 2; fi++) {
+		const struct plan_family *f = &p->fam[fi];
+		const int family = fi == 0 ? AF_INET : AF_INET6;
+		struct entry e = {.family = family, .peer = -1};
+		struct ip_net subnet;
+		struct ip_addr pub;
+		bool direct;
+
+		if (!f->enabled || !peer_subnet(l, fi, &subnet, &pub))
+			continue;
+		if (l->attrs.backend_type[0] && p->backend_type &&
+		    strncmp(l->attrs.backend_type, p->backend_type, BACKEND_TYPE_MAX) != 0) {
+			rec->st.skipped = true;
+			continue;
+		}
+		direct = !f->vxlan || (f->direct_routing && in_direct_nets(f, &pub));
+		if (fi == 0)
+			rec->st.direct = f->vxlan && direct;
+		else
+			rec->st.direct6 = f->vxlan && direct;
+		if (!direct && !peer_mac(l, fi)) {
+			rec->st.skipped = true;
+			continue;
+		}
+		if (direct) {
+			e.kind = PLAN_ROUTE;
+			e.route = (struct route_spec){.family = family,
+						      .dst = subnet,
+						      .gw = pub,
+						      .ifindex = f->ext_ifindex,
+						      .proto = p->proto,
+						      .type = NL_ROUTE_UNICAST,
+						      .table = NL_TABLE_MAIN,
+						      .priority = f->route_priority};
+			rec->ent[fi][PLAN_ROUTE] = e;
+			rec->st.want |= PLAN_BIT(PLAN_ROUTE, fi);
+		} else {
+			e.kind = PLAN_NEIGH;
+			e.neigh = (struct neigh_spec){.ifindex = f->dev_ifindex,
+						      .ip = subnet.addr,
+						      .has_mac = true,
+						      .state = NL_NUD_PERMANENT};
+			memcpy(e.neigh.mac, peer_mac(l, fi), 6);
+			rec->ent[fi][PLAN_NEIGH] = e;
+			e.kind = PLAN_FDB;
+			e.fdb = (struct fdb_spec){
+				.ifindex = f->dev_ifindex, .dst = pub, .state = NL_NUD_PERMANENT};
+			memcpy(e.fdb.mac, peer_mac(l, fi), 6);
+			rec->ent[fi][PLAN_FDB] = e;
+			e.kind = PLAN_ROUTE;
+			e.route = (struct route_spec){.family = family,
+						      .dst = subnet,
+						      .gw = subnet.addr,
+						      .ifindex = f->dev_ifindex,
+						      .onlink = true,
+						      .proto = p->proto,
+						      .type = NL_ROUTE_UNICAST,
+						      .table = NL_TABLE_MAIN,
+						      .priority = f->route_priority};
+			rec->ent[fi][PLAN_ROUTE] = e;
+			rec->st.want |= FAMILY_BITS(fi);
+		}
+	}
+	for (int fi = 0; fi < 2; fi++)
+		for (int kind = 0; kind < _PLAN_KIND_MAX; kind++)
+			if (rec->st.want & PLAN_BIT(kind, fi))
+				rec->hash += entry_hash1(&rec->ent[fi][kind]);
+}
+
+/* A peer that is new, gone (new == NULL) or different (both). */
+struct change {
+	struct peer_rec *old;
+	struct peer_rec *new;
+	size_t k; /* index of new among the peers */
+};
+
+static bool is_removed(const struct change *c, size_t n, const struct peer_rec *rec)
+{
+	for (size_t j = 0; j < n; j++)
+		if (c[j].old == rec)
+			return true;
+	return false;
+}
+
+/* Would a changed peer share a subnet address or VtepMAC with another peer? */
+static bool collides(const struct plan_state *s, const struct change *c, size_t n)
+{
+	for (size_t j = 0; j < n; j++) {
+		const struct peer_rec *a = c[j].new;
+		if (!a)
+			continue;
+		for (int fi = 0; fi < 2; fi++) {
+			uint8_t ks[16], km[16], x[16];
+			const struct peer_rec *hit;
+
+			if (!has_subnet_key(a, fi))
+				continue;
+			subnet_key(a, fi, ks);
+			hit = keyset_find(&s->subnets[fi], ks);
+			if (hit && !is_removed(c, n, hit))
+				return true;
+			if (has_mac_key(a, fi)) {
+				mac_key(a, fi, km);
+				hit = keyset_find(&s->macs[fi], km);
+				if (hit && !is_removed(c, n, hit))
+					return true;
+			}
+			for (size_t i = j + 1; i < n; i++) {
+				const struct peer_rec *b = c[i].new;
+				if (!b || !has_subnet_key(b, fi))
+					continue;
+				subnet_key(b, fi, x);
+				if (memcmp(ks, x, 16) == 0)
+					return true;
+				if (has_mac_key(a, fi) && has_mac_key(b, fi)) {
+					mac_key(b, fi, x);
+					if (memcmp(km, x, 16) == 0)
+						return true;
+				}
+			}
+		}
+	}
+	return false;
+}
+
+/* Is an entry with e's kind, family and key among the changed peers' new entries? */
+static bool key_wanted(const struct change *c, size_t n, int fi, const struct entry *e)
+{
+	for (size_t j = 0; j < n; j++)
+		if (c[j].new && (c[j].new->st.want &PLAN_BIT(e->kind, fi)) &&
+		    key_cmp(&c[j].new->ent[fi][e->kind], e) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Per changed peer: its new entries that the old ones do not already
+ * satisfy are replaced; its old entries whose key no changed peer wants
+ * any more are deleted (a key that moved to another peer is replaced, not
+ * deleted, as the sort-merge would do).
+ */
+static int emit_changes(const struct change *c, size_t n, struct plan *plan,
+			struct entries *buckets)
+{
+	for (size_t j = 0; j < n; j++)
+		for (int fi = 0; fi < 2; fi++)
+			for (int kind = 0; kind < _PLAN_KIND_MAX; kind++) {
+				const struct peer_rec *o = c[j].old, *w = c[j].new;
+				const unsigned bit = PLAN_BIT(kind, fi);
+				const struct entry *oe =
+					o && (o->st.want & bit) ? &o->ent[fi][kind] : NULL;
+				int r;
+
+				if (w && (w->st.want & bit)) {
+					struct entry e = w->ent[fi][kind];
+					if (!oe || key_cmp(oe, &e) != 0 ||
+					    !entry_satisfies(oe, &e)) {
+						e.peer = (ssize_t)c[j].k;
+						r = emit(buckets, PLAN_REPLACE, &e, fi);
+						if (r < 0)
+							return r;
+						plan->peers[c[j].k].missing |= bit;
+					}
+				}
+				if (oe && !key_wanted(c, n, fi, oe)) {
+					r = emit(buckets, PLAN_DELETE, oe, fi);
+					if (r < 0)
+						return r;
+				}
+			}
+	return 0;
+}
+
+static int state_commit(struct plan_state *s, struct peer_rec **recs, size_t n_recs,
+			struct change *c, size_t n)
+{
+	for (int fi = 0; fi < 2; fi++) {
+		int r = keyset_reserve(&s->subnets[fi], s->subnets[fi].n + n);
+		if (r >= 0)
+			r = keyset_reserve(&s->macs[fi], s->macs[fi].n + n);
+		if (r < 0)
+			return r;
+	}
+	for (size_t j = 0; j < n; j++) {
+		if (c[j].old) {
+			for (int fi = 0; fi < 2; fi++) {
+				uint8_t key[16];
+				if (has_subnet_key(c[j].old, fi)) {
+					subnet_key(c[j].old, fi, key);
+					keyset_remove(&s->subnets[fi], key, c[j].old);
+				}
+				if (has_mac_key(c[j].old, fi)) {
+					mac_key(c[j].old, fi, key);
+					keyset_remove(&s->macs[fi], key, c[j].old);
+				}
+			}
+			s->hash -= c[j].old->hash;
+			s->n_desired -= (size_t)__builtin_popcount(c[j].old->st.want);
+		}
+		if (c[j].new) {
+			for (int fi = 0; fi < 2; fi++) {
+				uint8_t key[16];
+				if (has_subnet_key(c[j].new, fi)) {
+					subnet_key(c[j].new, fi, key);
+					keyset_insert(&s->subnets[fi], key, c[j].new);
+				}
+				if (has_mac_key(c[j].new, fi)) {
+					mac_key(c[j].new, fi, key);
+					keyset_insert(&s->macs[fi], key, c[j].new);
+				}
+			}
+			s->hash += c[j].new->hash;
+			s->n_desired += (size_t)__builtin_popcount(c[j].new->st.want);
+		}
+	}
+	for (size_t j = 0; j < n; j++) {
+		free(c[j].old);
+		c[j].old = NULL;
+		c[j].new = NULL; /* owned by recs now */
+	}
+	free(s->recs);
+	s->recs = recs;
+	s->n_recs = n_recs;
+	return 0;
+}
+
+/*
+ * Plan only the peers that changed since the belief. Returns 1 when done,
+ * 0 when the whole set has to be planned (too many changes, or a changed
+ * peer shares a subnet or VtepMAC with another), <0 on error.
+ */
+static int update_per_peer(struct plan_state *s, const struct plan_params *p,
+			   const struct lease *const *peers, size_t n, struct plan *ret)
+{
+	_cleanup_free_ struct peer_rec **recs = calloc(n ? n : 1, sizeof(*recs));
+	struct change c[PLAN_PER_PEER_MAX];
+	struct entries buckets[N_BUCKETS] = {{0}};
+	struct plan plan = {0};
+	size_t n_c = 0, i = 0, k = 0;
+	int r = 0;
+
+	if (!recs)
+		return -ENOMEM;
+	while (i < s->n_recs || k < n) {
+		int cmp = i == s->n_recs ? 1
+			  : k == n
+				  ? -1
+				  : strncmp(s->recs[i]->lease.name, peers[k]->name, LEASE_NAME_MAX);
+		if (cmp == 0 && lease_equal(&s->recs[i]->lease, peers[k])) {
+			recs[k++] = s->recs[i++];
+			continue;
+		}
+		if (n_c == PLAN_PER_PEER_MAX) {
+			r = 0;
+			goto out;
+		}
+		c[n_c] = (struct change){.old = cmp <= 0 ? s->recs[i] : NULL};
+		if (cmp <= 0)
+			i++;
+		if (cmp >= 0) {
+			c[n_c].new = malloc(sizeof(struct peer_rec));
+			if (!c[n_c].new) {
+				r = -ENOMEM;
+				goto out;
+			}
+			rec_plan(p, peers[k], c[n_c].new);
+			c[n_c].k = k;
+			recs[k++] = c[n_c].new;
+		}
+		n_c++;
+	}
+	if (collides(s, c, n_c)) {
+		r = 0;
+		goto out;
+	}
+
+	plan.peers = calloc(n ? n : 1, sizeof(*plan.peers));
+	if (!plan.peers) {
+		r = -ENOMEM;
+		goto out;
+	}
+	plan.n_peers = n;
+	plan.n_planned = n_c;
+	for (size_t j = 0; j < n; j++) {
+		plan.peers[j] = recs[j]->st;
+		if (recs[j]->st.skipped)
+			plan.n_skipped++;
+	}
+	r = emit_changes(c, n_c, &plan, buckets);
+	if (r >= 0)
+		r = ops_from_buckets(buckets, &plan);
+	if (r >= 0)
+		r = state_commit(s, recs, n, c, n_c);
+	if (r < 0)
+		goto out;
+	TAKE_PTR(recs);
+	plan.n_desired = s->n_desired;
+	plan.desired_hash = s->hash;
+	*ret = plan;
+	plan = (struct plan){0};
+	r = 1;
+out:
+	for (size_t j = 0; j < n_c; j++)
+		free(c[j].new);
+	buckets_done(buckets);
+	plan_done(&plan);
+	return r;
+}
+
+/* The belief as if dumped. */
+static int state_actual(const struct plan_state *s, struct plan_actual actual[2],
+			struct neigh_spec **neighs, struct fdb_spec **fdbs,
+			struct route_spec **routes)
+{
+	size_t n = s->n_recs ? s->n_recs : 1;
+
+	for (int fi = 0; fi < 2; fi++) {
+		struct plan_actual *a = &actual[fi];
+		neighs[fi] = calloc(n, sizeof(**neighs));
+		fdbs[fi] = calloc(n, sizeof(**fdbs));
+		routes[fi] = calloc(n, sizeof(**routes));
+		if (!neighs[fi] || !fdbs[fi] || !routes[fi])
+			return -ENOMEM;
+		*a = (struct plan_actual){
+			.neighs = neighs[fi], .fdbs = fdbs[fi], .routes = routes[fi]};
+		for (size_t k = 0; k < s->n_recs; k++) {
+			const struct peer_rec *rec = s->recs[k];
+			if (rec->st.want & PLAN_BIT(PLAN_NEIGH, fi))
+				neighs[fi][a->n_neighs++] = rec->ent[fi][PLAN_NEIGH].neigh;
+			if (rec->st.want & PLAN_BIT(PLAN_FDB, fi))
+				fdbs[fi][a->n_fdbs++] = rec->ent[fi][PLAN_FDB].fdb;
+			if (rec->st.want & PLAN_BIT(PLAN_ROUTE, fi))
+				routes[fi][a->n_routes++] = rec->ent[fi][PLAN_ROUTE].route;
+		}
+	}
+	return 0;
+}
+
+int plan_update(const struct plan_params *p, const struct lease *const *peers, size_t n_peers,
+		struct plan_state **state, struct plan *ret)
+{
+	struct plan_state *s = *state, *next = NULL;
+	struct neigh_spec *neighs[2] = {0};
+	struct fdb_spec *fdbs[2] = {0};
+	struct route_spec *routes[2] = {0};
+	struct plan_actual actual[2];
+	int r = 0;
+
+	if (!s->conflict && s->sorted && params_equal(&s->params, p) &&
+	    names_sorted(peers, n_peers)) {
+		r = update_per_peer(s, p, peers, n_peers, ret);
+		if (r > 0)
+			return 0;
+	}
+	if (r >= 0)
+		r = state_actual(s, actual, neighs, fdbs, routes);
+	if (r >= 0)
+		r = plan_compute_state(p, peers, n_peers, actual, ret, &next);
+	for (int fi = 0; fi < 2; fi++) {
+		free(neighs[fi]);
+		free(fdbs[fi]);
+		free(routes[fi]);
+	}
+	plan_state_free(s);
+	*state = next;
+	return r;
+}
+
+/* ---- notifications ---- */
+
+static const struct peer_rec *find_by_subnet(const struct plan_state *s, int fi,
+					     const struct ip_addr *a)
+{
+	uint8_t key[16] = {0};
+
+	memcpy(key, a->bytes, a->family == AF_INET ? 4 : 16);
+	return keyset_find(&s->subnets[fi], key);
+}
+
+static enum plan_event_class classify_route(const struct plan_state *s, const struct nl_event *ev)
+{
+	const struct route_spec *r = &ev->route;
+	struct entry a = {.kind = PLAN_ROUTE, .route = *r};
+	const struct peer_rec *rec;
+	const struct entry *d = NULL;
+	int fi = r->family == AF_INET6;
+
+	if (r->family != AF_INET && r->family != AF_INET6)
+		return PLAN_EVENT_FOREIGN;
+	if (r->table != NL_TABLE_MAIN)
+		return PLAN_EVENT_IGNORE; /* never dumped as ours */
+	rec = find_by_subnet(s, fi, &r->dst.addr);
+	if (rec && (rec->st.want & PLAN_BIT(PLAN_ROUTE, fi)) &&
+	    key_cmp(&rec->ent[fi][PLAN_ROUTE], &a) == 0)
+		d = &rec->ent[fi][PLAN_ROUTE];
+	if (!ev->deleted)
+		return d && entry_satisfies(&a, d) ? PLAN_EVENT_ECHO : PLAN_EVENT_FOREIGN;
+	/* Deleted: ours as wanted (repair), or an old version (replaced, stale). */
+	return d && ip_addr_equal(&r->gw, &d->route.gw) && r->ifindex == d->route.ifindex
+		       ? PLAN_EVENT_FOREIGN
+		       : PLAN_EVENT_ECHO;
+}
+
+static enum plan_event_class classify_neigh(const struct plan_state *s, const struct nl_event *ev)
+{
+	const struct neigh_spec *n = &ev->neigh;
+	struct entry a = {.kind = PLAN_NEIGH, .neigh = *n};
+	const struct peer_rec *rec;
+	const struct entry *d = NULL;
+	int fi = n->ip.family == AF_INET6;
+
+	if (n->ip.family != AF_INET && n->ip.family != AF_INET6)
+		return PLAN_EVENT_FOREIGN;
+	rec = find_by_subnet(s, fi, &n->ip);
+	if (rec && (rec->st.want & PLAN_BIT(PLAN_NEIGH, fi)) &&
+	    rec->ent[fi][PLAN_NEIGH].neigh.ifindex == n->ifindex &&
+	    ip_addr_equal(&rec->ent[fi][PLAN_NEIGH].neigh.ip, &n->ip))
+		d = &rec->ent[fi][PLAN_NEIGH];
+	if (d)
+		return !ev->deleted && entry_satisfies(&a, d) ? PLAN_EVENT_ECHO
+							      : PLAN_EVENT_FOREIGN;
+	if (!entry_is_stale(&a))
+		return PLAN_EVENT_IGNORE; /* the kernel's own (dynamic, NOARP) */
+	return ev->deleted ? PLAN_EVENT_ECHO : PLAN_EVENT_FOREIGN;
+}
+
+static enum plan_event_class classify_fdb(const struct plan_state *s, const struct nl_event *ev)
+{
+	const struct fdb_spec *f = &ev->fdb;
+	struct entry a = {.kind = PLAN_FDB, .fdb = *f};
+	const struct peer_rec *rec;
+	const struct entry *d = NULL;
+	uint8_t key[16] = {0};
+	int fi;
+
+	if (!ev->is_fdb_self)
+		return PLAN_EVENT_IGNORE; /* a bridge's (master) entry: never dumped */
+	for (fi = 0; fi < 2; fi++)
+		if (s->params.fam[fi].enabled && s->params.fam[fi].vxlan &&
+		    s->params.fam[fi].dev_ifindex == f->ifindex)
+			break;
+	if (fi == 2)
+		return PLAN_EVENT_FOREIGN;
+	memcpy(key, f->mac, 6);
+	rec = keyset_find(&s->macs[fi], key);
+	if (rec && (rec->st.want & PLAN_BIT(PLAN_FDB, fi)) &&
+	    key_cmp(&rec->ent[fi][PLAN_FDB], &a) == 0)
+		d = &rec->ent[fi][PLAN_FDB];
+	if (d)
+		return !ev->deleted && entry_satisfies(&a, d) ? PLAN_EVENT_ECHO
+							      : PLAN_EVENT_FOREIGN;
+	if (!entry_is_stale(&a))
+		return PLAN_EVENT_IGNORE; /* learnt */
+	return ev->deleted ? PLAN_EVENT_ECHO : PLAN_EVENT_FOREIGN;
+}
+
+enum plan_event_class plan_classify_event(const struct plan_state *s, const struct nl_event *ev)
+{
+	switch (ev->kind) {
+	case NL_EVENT_ROUTE:
+		return classify_route(s, ev);
+	case NL_EVENT_NEIGH:
+		return ev->family == AF_BRIDGE ? classify_fdb(s, ev) : classify_neigh(s, ev);
+	case NL_EVENT_LINK:
+	case NL_EVENT_ADDR:
+	case NL_EVENT_OVERRUN:
+	default:
+		return PLAN_EVENT_FOREIGN;
+	}
 }
 
 void plan_done(struct plan *p)

@@ -28,6 +28,7 @@
 #include <sys/types.h>
 
 #include "lib/lease.h"
+#include "lib/macro.h"
 #include "lib/netlink.h"
 
 enum plan_kind {
@@ -97,6 +98,7 @@ struct plan {
 	size_t n_ops;
 	struct plan_peer *peers; /* one per input peer */
 	size_t n_peers;
+	size_t n_planned; /* peers planned: all, or with plan_update the changed ones */
 	size_t n_desired;
 	size_t n_stale;	       /* delete ops */
 	size_t n_skipped;      /* peers */
@@ -110,5 +112,46 @@ struct plan {
 int plan_compute(const struct plan_params *p, const struct lease *const *peers, size_t n_peers,
 		 const struct plan_actual actual[2], struct plan *ret);
 void plan_done(struct plan *p);
+
+/*
+ * The belief: the desired entries of the last plan, per peer, indexed by
+ * subnet address and VtepMAC. Once every op of that plan has succeeded, and
+ * while nothing foreign has been seen, it is what the kernel holds: the next
+ * plan can be computed against it instead of dumps (plan_update), and
+ * notifications can be told apart from the echoes of our own writes
+ * (plan_classify_event).
+ */
+struct plan_state;
+
+void plan_state_free(struct plan_state *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct plan_state *, plan_state_free)
+
+/* plan_compute, and the desired state of the plan in *ret_state. */
+int plan_compute_state(const struct plan_params *p, const struct lease *const *peers,
+		       size_t n_peers, const struct plan_actual actual[2], struct plan *ret,
+		       struct plan_state **ret_state);
+
+/* At most this many changed peers are planned one by one. */
+#define PLAN_PER_PEER_MAX 64
+
+/*
+ * Plan against the belief *state instead of dumps and make *state the new
+ * desired state. When at most PLAN_PER_PEER_MAX peers changed (by name and
+ * lease) and none of them shares a subnet address or VtepMAC with another
+ * peer, only those are planned, with the result plan_compute would give;
+ * otherwise the whole set is planned against the belief as if dumped. On
+ * error *state is freed and set to NULL (plan from dumps next time).
+ */
+int plan_update(const struct plan_params *p, const struct lease *const *peers, size_t n_peers,
+		struct plan_state **state, struct plan *ret);
+
+enum plan_event_class {
+	PLAN_EVENT_IGNORE,  /* not ours to manage (learnt FDB, dynamic neighbour, other table) */
+	PLAN_EVENT_ECHO,    /* a wanted entry as wanted, or the removal of an unwanted one */
+	PLAN_EVENT_FOREIGN, /* anything else: the belief no longer holds */
+};
+
+/* A notification about our device(s) or routes, against the belief. */
+enum plan_event_class plan_classify_event(const struct plan_state *s, const struct nl_event *ev);
 
 const char *plan_kind_name(enum plan_kind k);

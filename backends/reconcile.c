@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The reconciler: one full pass per call. Ensure the device(s), dump what
- * is ours from the kernel, plan (backends/plan.c), apply. Every op is
- * attempted and the first error is returned so the caller retries the whole
- * pass later; kernel writes are idempotent, so a retry never hurts.
+ * The reconciler. A full pass ensures the device(s), dumps what is ours
+ * from the kernel, plans (backends/plan.c) and applies. Every op is
+ * attempted and the first error is returned so the caller retries later;
+ * kernel writes are idempotent, so a retry never hurts.
  *
- * Drift: when the desired entries are exactly those of the previous
- * successful pass (same hash), any op needed now repairs something changed
- * behind our back (a deleted route, a recreated device, ...).
+ * When every op of a pass succeeded, its desired state becomes the belief
+ * of what the kernel holds, and the next pass is incremental: no device
+ * check, no dumps, only the peers that changed planned against the belief
+ * (plan_update). Notifications that contradict the belief (registry.c) and
+ * failed ops drop it, so the pass after them is a full one again; pending
+ * notifications are discarded before a full pass dumps, as the dumps see
+ * whatever they report.
+ *
+ * Drift: when a full pass finds the desired entries exactly those of the
+ * previous successful pass (same hash), any op it needs repairs something
+ * changed behind our back (a deleted route, a recreated device, ...).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +24,9 @@
 #include "lib/log.h"
 #include "lib/macro.h"
 #include "registry.h"
+
+/* Notifications are read every this many ops of a long pass. */
+#define EVENT_READ_OPS 256
 
 _Static_assert(BACKEND_NEIGH4 == PLAN_BIT(PLAN_NEIGH, 0) && BACKEND_FDB4 == PLAN_BIT(PLAN_FDB, 0) &&
 		       BACKEND_ROUTE4 == PLAN_BIT(PLAN_ROUTE, 0) &&
@@ -134,7 +145,10 @@ static int status_peers(struct backend *b, const struct lease *const *peers, siz
 	}
 	for (size_t k = 0; k < n; k++) {
 		struct backend_peer_status *s = &b->peers[k];
-		memcpy(s->name, peers[k]->name, sizeof(s->name));
+		/* Not the whole buffer: this runs for every peer on every pass. */
+		size_t len = strnlen(peers[k]->name, sizeof(s->name) - 1);
+		memcpy(s->name, peers[k]->name, len);
+		s->name[len] = '\0';
 		s->want = plan->peers[k].want;
 		s->have = plan->peers[k].want & ~plan->peers[k].missing;
 		s->direct = plan->peers[k].direct;
@@ -162,40 +176,67 @@ static int filter_own(struct backend *b, const struct lease *const *peers, size_
 	return 0;
 }
 
+/* Full pass: devices, dumps, plan against the kernel and a new belief. */
+static int plan_full(struct backend *b, const struct lease *const *peers, size_t n_peers,
+		     struct plan *plan, struct plan_state **ret_state)
+{
+	struct actual_dump dumps[2] = {{0}};
+	struct plan_actual actual[2] = {{0}};
+	int r;
+
+	b->status.full_passes++;
+	r = backend_drain_events(b);
+	if (r < 0)
+		log_warn_errno(r, "Failed to read netlink notifications, ignoring");
+	r = b->ops->prepare(b, &b->params);
+	for (int fi = 0; fi < 2 && r >= 0; fi++)
+		if (b->params.fam[fi].enabled)
+			r = dump_family(b, &b->params, fi, &dumps[fi], &actual[fi]);
+	if (r >= 0)
+		r = plan_compute_state(&b->params, peers, n_peers, actual, plan, ret_state);
+	for (int fi = 0; fi < 2; fi++)
+		actual_dump_done(&dumps[fi]);
+	return r;
+}
+
 int backend_reconcile(struct backend *b, const struct lease *const *all_peers, size_t n_all)
 {
 	_cleanup_free_ const struct lease **peers = NULL;
-	struct actual_dump dumps[2] = {{0}};
-	struct plan_actual actual[2] = {{0}};
-	struct plan_params params = {0};
+	_cleanup_(plan_state_freep) struct plan_state *state = NULL;
 	struct plan plan = {0};
 	uint64_t writes_before = nl_counters_writes(nlh_counters(b->nl));
 	size_t n_peers = 0;
-	bool drift;
+	bool drift = false;
 	int r, first_err = 0;
 
 	b->status.reconciles++;
 	r = filter_own(b, all_peers, n_all, &peers, &n_peers);
 	if (r < 0)
 		goto fail;
-	r = b->ops->prepare(b, &params);
-	if (r < 0)
-		goto fail;
-	for (int fi = 0; fi < 2; fi++)
-		if (params.fam[fi].enabled) {
-			r = dump_family(b, &params, fi, &dumps[fi], &actual[fi]);
-			if (r < 0)
-				goto fail;
-		}
-	r = plan_compute(&params, (const struct lease *const *)peers, n_peers, actual, &plan);
+	state = TAKE_PTR(b->belief);
+	if (state) {
+		/* The belief's parameters are those of the last full pass. */
+		b->status.incremental_passes++;
+		r = plan_update(&b->params, (const struct lease *const *)peers, n_peers, &state,
+				&plan);
+	} else {
+		r = plan_full(b, (const struct lease *const *)peers, n_peers, &plan, &state);
+		drift = b->last_ok && plan.desired_hash == b->last_hash;
+	}
 	if (r < 0)
 		goto fail;
 
-	drift = b->last_ok && plan.desired_hash == b->last_hash;
+	/* Applied, the plan's state is the belief that notifications are checked
+	 * against, also while thousands of writes are under way: reading their
+	 * echoes every few hundred ops keeps the socket from overrunning (which
+	 * would cost a full pass). A foreign notification drops the belief. */
+	b->belief = TAKE_PTR(state);
 	for (size_t k = 0; k < plan.n_ops; k++) {
 		const struct plan_op *op = &plan.ops[k];
 		const struct lease *peer = op->peer >= 0 ? peers[op->peer] : NULL;
 
+		if (k > 0 && k % EVENT_READ_OPS == 0)
+			(void)backend_read_events(b);
 		r = apply_op(b, op);
 		if (drift)
 			b->status.drift_found++;
@@ -220,8 +261,9 @@ int backend_reconcile(struct backend *b, const struct lease *const *all_peers, s
 			b->status.entries_added++;
 	}
 	if (plan.n_ops > 0)
-		log_v(1, "Reconciled %zu peers: %zu ops (%zu stale), %zu skipped%s", n_peers,
-		      plan.n_ops, plan.n_stale, plan.n_skipped, drift ? ", drift repaired" : "");
+		log_v(1, "Reconciled %zu peers (%zu planned): %zu ops (%zu stale), %zu skipped%s",
+		      n_peers, plan.n_planned, plan.n_ops, plan.n_stale, plan.n_skipped,
+		      drift ? ", drift repaired" : "");
 
 	r = status_peers(b, peers, n_peers, &plan);
 	b->status.n_desired = plan.n_desired;
@@ -231,9 +273,9 @@ int backend_reconcile(struct backend *b, const struct lease *const *all_peers, s
 	b->last_ok = r >= 0;
 	b->last_hash = plan.desired_hash;
 	plan_done(&plan);
-	for (int fi = 0; fi < 2; fi++)
-		actual_dump_done(&dumps[fi]);
 	if (r < 0) {
+		/* The kernel may differ from the belief: the next pass is a full one. */
+		backend_invalidate(b);
 		b->status.reconcile_failures++;
 		b->status.last_error = r;
 		return r;
@@ -244,8 +286,6 @@ int backend_reconcile(struct backend *b, const struct lease *const *all_peers, s
 
 fail:
 	plan_done(&plan);
-	for (int fi = 0; fi < 2; fi++)
-		actual_dump_done(&dumps[fi]);
 	b->last_ok = false;
 	b->status.reconcile_failures++;
 	b->status.last_error = r;

@@ -72,6 +72,7 @@ void backend_free(struct backend *b)
 	if (b->ops && b->impl)
 		b->ops->done(b);
 	nl_monitor_free(b->monitor);
+	plan_state_free(b->belief);
 	free(b->peers);
 	free(b);
 }
@@ -84,6 +85,7 @@ const char *backend_type(const struct backend *b)
 int backend_register(struct backend *b, struct lease_attrs *ret_attrs, uint32_t *ret_mtu,
 		     struct errmsg *err)
 {
+	backend_invalidate(b);
 	return b->ops->register_(b, ret_attrs, ret_mtu, err);
 }
 
@@ -93,6 +95,7 @@ int backend_set_lease(struct backend *b, const struct lease *own, struct errmsg 
 	bool had = b->has_own;
 	int r;
 
+	backend_invalidate(b);
 	b->own = *own;
 	b->has_own = true;
 	r = b->ops->set_lease(b, err);
@@ -108,17 +111,63 @@ int backend_event_fd(const struct backend *b)
 	return nl_monitor_fd(b->monitor);
 }
 
+void backend_invalidate(struct backend *b)
+{
+	plan_state_free(b->belief);
+	b->belief = NULL;
+}
+
+/*
+ * Ours (owns_event) and not an echo of our own writes: the belief no longer
+ * holds. Route, neighbour and FDB notifications are checked against the
+ * belief; link, address and overrun ones always count.
+ */
 static void on_event(const struct nl_event *ev, void *userdata)
 {
 	struct backend *b = userdata;
 
-	if (ev->kind == NL_EVENT_OVERRUN || b->ops->owns_event(b, ev))
-		b->resync = true;
+	if (ev->kind != NL_EVENT_OVERRUN && !b->ops->owns_event(b, ev))
+		return;
+	if (b->belief && (ev->kind == NL_EVENT_ROUTE || ev->kind == NL_EVENT_NEIGH)) {
+		switch (plan_classify_event(b->belief, ev)) {
+		case PLAN_EVENT_ECHO:
+			b->status.events_echo++;
+			return;
+		case PLAN_EVENT_IGNORE:
+			return;
+		case PLAN_EVENT_FOREIGN:
+		default:
+			break;
+		}
+	}
+	b->status.events_foreign++;
+	backend_invalidate(b);
+	b->resync = true;
+}
+
+static void on_event_discard(const struct nl_event *ev, void *userdata)
+{
+}
+
+int backend_drain_events(struct backend *b)
+{
+	/* Bounded: a flood of notifications cannot keep the pass from starting. */
+	for (unsigned i = 0; i < 64; i++) {
+		int r = nl_monitor_read(b->monitor, on_event_discard, NULL);
+		if (r <= 0)
+			return r;
+	}
+	return 0;
+}
+
+int backend_read_events(struct backend *b)
+{
+	return nl_monitor_read(b->monitor, on_event, b);
 }
 
 int backend_handle_events(struct backend *b)
 {
-	int r = nl_monitor_read(b->monitor, on_event, b);
+	int r = backend_read_events(b);
 	if (r < 0)
 		return r;
 	r = b->resync;

@@ -39,6 +39,10 @@ struct backend {
 	/* Reconciler state. */
 	bool last_ok;
 	uint64_t last_hash;
+	/* The kernel as we believe it (the last applied desired state), NULL
+	 * when the next pass must be a full one; params: of the last full pass. */
+	struct plan_state *belief;
+	struct plan_params params;
 	struct backend_status status;
 	struct backend_peer_status *peers;
 	size_t peers_cap;
@@ -50,3 +54,7 @@ extern const struct backend_ops hostgw_backend_ops;
 /* The connected (masked) subnets of a family on ifindex: the "same L2 segment" test. */
 int backend_connected_nets(struct backend *b, int family, int ifindex, struct ip_net **ret,
 			   size_t *ret_n);
+/* Discard pending notifications: the full pass about to dump sees their effects. */
+int backend_drain_events(struct backend *b);
+/* Read pending notifications into b->resync (and the belief), as backend_handle_events. */
+int backend_read_events(struct backend *b);

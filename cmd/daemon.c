@@ -212,6 +212,9 @@ static int on_resync(struct loop_source *s, void *userdata)
 {
 	struct daemon *d = userdata;
 
+	/* A full pass (dumps): finds and repairs drift that no notification reported. */
+	if (d->backend)
+		backend_invalidate(d->backend);
 	schedule_reconcile(d);
 	return loop_timer_arm(s, RESYNC_INTERVAL_USEC);
 }

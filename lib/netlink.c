@@ -934,6 +934,35 @@ struct neigh_dump {
 	int ifindex;
 };
 
+/* An FDB entry (AF_BRIDGE) from a parsed message; false without a 6-byte lladdr. */
+static bool fdb_from_attrs(const struct ndmsg *ndm, struct nlattr **tb, struct fdb_spec *f)
+{
+	if (!tb[NDA_LLADDR] || nla_len(tb[NDA_LLADDR]) != 6)
+		return false;
+	memset(f, 0, sizeof(*f));
+	if (tb[NDA_DST] && !get_addr(tb[NDA_DST], AF_INET, &f->dst))
+		(void)get_addr(tb[NDA_DST], AF_INET6, &f->dst);
+	f->ifindex = ndm->ndm_ifindex;
+	memcpy(f->mac, nla_data(tb[NDA_LLADDR]), 6);
+	f->state = ndm->ndm_state;
+	return true;
+}
+
+/* A neighbour (AF_INET, AF_INET6) from a parsed message; false without its address. */
+static bool neigh_from_attrs(const struct ndmsg *ndm, struct nlattr **tb, struct neigh_spec *n)
+{
+	memset(n, 0, sizeof(*n));
+	if (!get_addr(tb[NDA_DST], ndm->ndm_family, &n->ip))
+		return false;
+	n->ifindex = ndm->ndm_ifindex;
+	n->state = ndm->ndm_state;
+	if (tb[NDA_LLADDR] && nla_len(tb[NDA_LLADDR]) == 6) {
+		n->has_mac = true;
+		memcpy(n->mac, nla_data(tb[NDA_LLADDR]), 6);
+	}
+	return true;
+}
+
 static int neigh_parse(struct nl_msg *msg, void *arg)
 {
 	struct neigh_dump *d = arg;
@@ -948,36 +977,23 @@ static int neigh_parse(struct nl_msg *msg, void *arg)
 		return NL_SKIP;
 
 	if (d->family == AF_BRIDGE) {
-		struct fdb_spec *f;
-		struct ip_addr dst = {0};
+		struct fdb_spec f, *p;
 
-		if (!(ndm->ndm_flags & NTF_SELF) || !tb[NDA_LLADDR] || nla_len(tb[NDA_LLADDR]) != 6)
+		if (!(ndm->ndm_flags & NTF_SELF) || !fdb_from_attrs(ndm, tb, &f))
 			return NL_SKIP;
-		if (tb[NDA_DST] && !get_addr(tb[NDA_DST], AF_INET, &dst))
-			(void)get_addr(tb[NDA_DST], AF_INET6, &dst);
-		f = vec_push(&d->vec);
-		if (!f)
+		p = vec_push(&d->vec);
+		if (!p)
 			return NL_STOP;
-		f->ifindex = ndm->ndm_ifindex;
-		memcpy(f->mac, nla_data(tb[NDA_LLADDR]), 6);
-		f->dst = dst;
-		f->state = ndm->ndm_state;
+		*p = f;
 	} else {
-		struct neigh_spec *n;
-		struct ip_addr ip;
+		struct neigh_spec n, *p;
 
-		if (!get_addr(tb[NDA_DST], d->family, &ip))
+		if (!neigh_from_attrs(ndm, tb, &n))
 			return NL_SKIP;
-		n = vec_push(&d->vec);
-		if (!n)
+		p = vec_push(&d->vec);
+		if (!p)
 			return NL_STOP;
-		n->ifindex = ndm->ndm_ifindex;
-		n->ip = ip;
-		n->state = ndm->ndm_state;
-		if (tb[NDA_LLADDR] && nla_len(tb[NDA_LLADDR]) == 6) {
-			n->has_mac = true;
-			memcpy(n->mac, nla_data(tb[NDA_LLADDR]), 6);
-		}
+		*p = n;
 	}
 	return NL_OK;
 }
@@ -1148,10 +1164,12 @@ static int monitor_parse(struct nl_msg *msg, void *arg)
 		ev.ifindex = r.ifindex;
 		ev.proto = r.proto;
 		ev.table = r.table;
+		ev.route = r;
 		break;
 	}
 	case RTM_NEWNEIGH:
 	case RTM_DELNEIGH: {
+		struct nlattr *tb[NDA_MAX + 1];
 		struct ndmsg *ndm;
 		if (!nlmsg_valid_hdr(nlh, sizeof(*ndm)))
 			return NL_SKIP;
@@ -1159,6 +1177,14 @@ static int monitor_parse(struct nl_msg *msg, void *arg)
 		ev.kind = NL_EVENT_NEIGH;
 		ev.family = ndm->ndm_family;
 		ev.ifindex = ndm->ndm_ifindex;
+		/* The entry is best effort: a message without it is still an event. */
+		if (parse_attrs(msg, sizeof(*ndm), tb, NDA_MAX)) {
+			if (ndm->ndm_family == AF_BRIDGE) {
+				ev.is_fdb_self = (ndm->ndm_flags & NTF_SELF) &&
+						 fdb_from_attrs(ndm, tb, &ev.fdb);
+			} else if (!neigh_from_attrs(ndm, tb, &ev.neigh))
+				memset(&ev.neigh, 0, sizeof(ev.neigh));
+		}
 		break;
 	}
 	default:

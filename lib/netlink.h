@@ -219,6 +219,18 @@ struct nl_event {
 	char ifname[IFNAMSIZ]; /* links only */
 	uint8_t proto;	       /* routes only */
 	uint32_t table;	       /* routes only */
+	/*
+	 * The entry itself, so that a receiver can tell its own writes (echoes)
+	 * from changes made by others: routes fill route (as a dump would),
+	 * neighbours (family AF_INET/AF_INET6) neigh, and FDB entries
+	 * (AF_BRIDGE; is_fdb_self when NTF_SELF, as ours are) fdb.
+	 */
+	union {
+		struct route_spec route;
+		struct neigh_spec neigh;
+		struct fdb_spec fdb;
+	};
+	bool is_fdb_self;
 };
 
 typedef void (*nl_event_fn)(const struct nl_event *ev, void *userdata);

@@ -49,6 +49,7 @@ static const char *arg_mac6;
 static bool arg_ipv4 = true;
 static bool arg_ipv6;
 static bool arg_once;
+static unsigned arg_churn;
 static unsigned arg_resync_ms = 10000;
 
 struct driver {
@@ -165,14 +166,108 @@ static int reconcile(struct driver *d)
 			have++;
 	d->pass++;
 	printf("reconcile pass=%u peers=%zu complete=%zu writes=%d desired=%zu skipped=%zu "
-	       "drift_found=%" PRIu64 " drift_repaired=%" PRIu64 " devices_created=%" PRIu64,
+	       "drift_found=%" PRIu64 " drift_repaired=%" PRIu64 " devices_created=%" PRIu64
+	       " full_passes=%" PRIu64 " incremental_passes=%" PRIu64 " events_echo=%" PRIu64
+	       " events_foreign=%" PRIu64,
 	       d->pass, n, have, r < 0 ? 0 : r, st.n_desired, st.n_skipped, st.drift_found,
-	       st.drift_repaired, st.devices_created);
+	       st.drift_repaired, st.devices_created, st.full_passes, st.incremental_passes,
+	       st.events_echo, st.events_foreign);
 	for (unsigned k = 0; k < _NL_OP_MAX; k++)
 		printf(" %s=%" PRIu64, nl_op_name(k), st.nl.ops[k]);
 	printf(" usec=%" PRIu64 " rc=%d\n", usec, r < 0 ? r : 0);
 	fflush(stdout);
 	return r;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return (a > b) - (a < b);
+}
+
+/* Read the notifications our writes caused; a pass when they ask for one, as flanneld. */
+static int settle(struct driver *d, unsigned *ret_passes)
+{
+	int r = backend_handle_events(d->backend);
+	if (r > 0) {
+		(*ret_passes)++;
+		r = reconcile(d);
+	}
+	return r < 0 ? r : 0;
+}
+
+/*
+ * --churn N: with every peer installed, N times remove one peer and add it
+ * back, one reconcile each (the latency from a peer change to the kernel),
+ * reading the notifications after each like flanneld's loop does.
+ */
+static int churn(struct driver *d)
+{
+	_cleanup_free_ uint64_t *usec = NULL;
+	_cleanup_free_ const struct lease **snap = NULL;
+	struct backend_status st0, st1;
+	size_t n = 0, ops = 0;
+	unsigned event_passes = 0;
+	uint64_t ev_usec = 0, snap_usec = 0;
+	int r;
+
+	r = settle(d, &event_passes); /* the echoes of the initial programming */
+	if (r >= 0)
+		r = lease_set_snapshot(d->peers, &snap, &n);
+	if (r < 0)
+		return r;
+	if (n == 0)
+		return log_error_errno(EINVAL, "--churn needs peers");
+	usec = calloc(2 * arg_churn, sizeof(*usec));
+	if (!usec)
+		return -ENOMEM;
+	event_passes = 0;
+	backend_status(d->backend, &st0);
+	for (unsigned i = 0; i < arg_churn; i++) {
+		struct lease l = *snap[(size_t)i * 7919 % n];
+		for (int add = 0; add < 2; add++) {
+			_cleanup_free_ const struct lease **v = NULL;
+			size_t m = 0;
+			uint64_t t0, t1;
+
+			r = add ? lease_set_upsert(d->peers, &l)
+				: lease_set_remove(d->peers, l.name);
+			t0 = now_monotonic_usec();
+			if (r >= 0)
+				r = lease_set_snapshot(d->peers, &v, &m);
+			if (r < 0)
+				return r;
+			snap_usec += now_monotonic_usec() - t0;
+			t0 = now_monotonic_usec();
+			r = backend_reconcile(d->backend, (const struct lease *const *)v, m);
+			t1 = now_monotonic_usec();
+			if (r < 0)
+				return log_error_errno(r, "churn reconcile failed");
+			usec[ops++] = t1 - t0;
+			r = settle(d, &event_passes);
+			ev_usec += now_monotonic_usec() - t1;
+			if (r < 0)
+				return r;
+		}
+		/* The removal freed the peer's lease: take a fresh snapshot. */
+		free(snap);
+		snap = NULL;
+		r = lease_set_snapshot(d->peers, &snap, &n);
+		if (r < 0)
+			return r;
+	}
+	backend_status(d->backend, &st1);
+	qsort(usec, ops, sizeof(*usec), cmp_u64);
+	printf("churn ops=%zu p50_usec=%" PRIu64 " p99_usec=%" PRIu64 " max_usec=%" PRIu64
+	       " dumps_per_op=%.2f writes_per_op=%.2f snapshot_usec_per_op=%.1f events_usec_per_op=%.1f"
+	       " event_passes=%u full_passes=%" PRIu64 " events_echo=%" PRIu64 "\n",
+	       ops, usec[ops / 2], usec[(ops * 99) / 100], usec[ops - 1],
+	       (double)(st1.nl.ops[NL_OP_DUMP] - st0.nl.ops[NL_OP_DUMP]) / (double)ops,
+	       (double)(nl_counters_writes(&st1.nl) - nl_counters_writes(&st0.nl)) / (double)ops,
+	       (double)snap_usec / (double)ops, (double)ev_usec / (double)ops, event_passes,
+	       st1.full_passes - st0.full_passes, st1.events_echo - st0.events_echo);
+	fflush(stdout);
+	return 0;
 }
 
 static int on_coalesce(struct loop_source *s, void *userdata)
@@ -185,6 +280,7 @@ static int on_coalesce(struct loop_source *s, void *userdata)
 static int on_resync(struct loop_source *s, void *userdata)
 {
 	struct driver *d = userdata;
+	backend_invalidate(d->backend); /* periodic full pass, as flanneld */
 	(void)reconcile(d);
 	return loop_timer_arm(s, arg_resync_ms * USEC_PER_MSEC);
 }
@@ -229,6 +325,7 @@ static void help(void)
 	       "  --ipv6               enable IPv6     --no-ipv4  disable IPv4\n"
 	       "  --mac MAC            --mac6 MAC       VtepMAC(s) to restore\n"
 	       "  --once               reconcile once and exit\n"
+	       "  --churn N            then N times remove a peer and add it back, timed; exit\n"
 	       "  --resync-ms N        periodic resync interval (default 10000)\n"
 	       "  -v N                 verbosity\n");
 }
@@ -247,6 +344,7 @@ static int parse_args(int argc, char **argv)
 		ARG_IPV6,
 		ARG_NO_IPV4,
 		ARG_ONCE,
+		ARG_CHURN,
 		ARG_RESYNC,
 		ARG_NAME,
 		ARG_IFACE
@@ -265,6 +363,7 @@ static int parse_args(int argc, char **argv)
 		{"ipv6", no_argument, NULL, ARG_IPV6},
 		{"no-ipv4", no_argument, NULL, ARG_NO_IPV4},
 		{"once", no_argument, NULL, ARG_ONCE},
+		{"churn", required_argument, NULL, ARG_CHURN},
 		{"resync-ms", required_argument, NULL, ARG_RESYNC},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -313,6 +412,11 @@ static int parse_args(int argc, char **argv)
 			break;
 		case ARG_ONCE:
 			arg_once = true;
+			break;
+		case ARG_CHURN:
+			arg_churn = (unsigned)strtoul(optarg, NULL, 10);
+			if (arg_churn == 0)
+				return log_error_errno(EINVAL, "--churn must be positive");
 			break;
 		case ARG_RESYNC:
 			arg_resync_ms = (unsigned)strtoul(optarg, NULL, 10);
@@ -424,6 +528,8 @@ static int run(struct driver *d)
 	if (r < 0)
 		return r;
 	r = reconcile(d);
+	if (r >= 0 && arg_churn)
+		return churn(d);
 	if (arg_once)
 		return r < 0 ? r : 0;
 
