@@ -250,3 +250,12 @@ cluster_reset() {
 	WORK=$(mktemp -d "/tmp/$P.XXXXXX")
 	STATE=$WORK/apiserver
 }
+
+# output_has REGEX COMMAND...: COMMAND succeeds and a line of its output
+# matches the extended REGEX. Use it instead of `COMMAND | grep -q`, which
+# under pipefail fails when grep exits before COMMAND has written everything.
+output_has() {
+	local out
+	out=$("${@:2}") || return 1
+	grep -Eq -- "$1" <<<"$out"
+}

@@ -77,11 +77,11 @@ for n in 1 2; do
 	m=$((3 - n))
 	route_is "$n" "198.18.$m.0/24" "via 203.0.113.$m dev eth0 "
 	route_is "$n" 198.18.3.0/24 "via 198.18.3.0 dev flannel.1 .*onlink"
-	in_node "$n" bridge fdb show dev flannel.1 | grep -q " dst 198.51.100.3 self permanent" ||
+	output_has " dst 198.51.100.3 self permanent" in_node "$n" bridge fdb show dev flannel.1 ||
 		fail "node $n has no FDB entry for node 3"
-	in_node "$n" bridge fdb show dev flannel.1 | grep -q " dst 203.0.113.$m " &&
+	output_has " dst 203.0.113.$m " in_node "$n" bridge fdb show dev flannel.1 &&
 		fail "node $n has a VXLAN FDB entry for directly routed node $m"
-	in_node "$n" ip neigh show "198.18.$m.0" dev flannel.1 | grep -q . &&
+	output_has . in_node "$n" ip neigh show "198.18.$m.0" dev flannel.1 &&
 		fail "node $n has a VXLAN neighbour for directly routed node $m"
 done
 for m in 1 2; do route_is 3 "198.18.$m.0/24" "via 198.18.$m.0 dev flannel.1 .*onlink"; done
@@ -93,7 +93,7 @@ cluster_reset
 # ---- 3. dual stack ---------------------------------------------------------------
 DUAL_STACK=1 start_cluster
 for n in 1 2 3; do
-	in_node "$n" ip -d link show flannel-v6.1 | grep -q "vxlan id 1 local 2001:db8:1::$n " ||
+	output_has "vxlan id 1 local 2001:db8:1::$n " in_node "$n" ip -d link show flannel-v6.1 ||
 		fail "flannel-v6.1 on node $n"
 	for m in 1 2 3; do
 		[ "$n" = "$m" ] && continue
@@ -125,7 +125,7 @@ count_vxlan() {
 }
 BACKEND='{"Type": "vxlan", "VNI": 4096, "Port": 4790}' start_cluster count_vxlan
 for n in 1 2 3; do
-	in_node "$n" ip -d link show flannel.4096 | grep -q "vxlan id 4096 local 203.0.113.$n .*dstport 4790 " ||
+	output_has "vxlan id 4096 local 203.0.113.$n .*dstport 4790 " in_node "$n" ip -d link show flannel.4096 ||
 		fail "flannel.4096 on node $n: $(in_node "$n" ip -d link show flannel.4096)"
 	in_node "$n" ip link show flannel.1 >/dev/null 2>&1 && fail "node $n has a flannel.1 device"
 done

@@ -38,15 +38,15 @@ fake_peer() {
 # has_peer N M PUBLIC_IP MAC: node N has the route, neighbour and FDB entry for 198.18.M.0/24.
 has_peer() {
 	local n=$1 m=$2 ip=$3 mac=$4
-	in_node "$n" ip route show "198.18.$m.0/24" | grep -q "via 198.18.$m.0 dev flannel.1 .*onlink" &&
-		in_node "$n" ip neigh show "198.18.$m.0" dev flannel.1 | grep -q "lladdr $mac PERMANENT" &&
-		in_node "$n" bridge fdb show dev flannel.1 | grep -q "^$mac dst $ip self permanent"
+	output_has "via 198.18.$m.0 dev flannel.1 .*onlink" in_node "$n" ip route show "198.18.$m.0/24" &&
+		output_has "lladdr $mac PERMANENT" in_node "$n" ip neigh show "198.18.$m.0" dev flannel.1 &&
+		output_has "^$mac dst $ip self permanent" in_node "$n" bridge fdb show dev flannel.1
 }
 lacks_peer() {
 	local n=$1 m=$2 mac=$3
-	! in_node "$n" ip route show "198.18.$m.0/24" | grep -q . &&
-		! in_node "$n" ip neigh show "198.18.$m.0" dev flannel.1 | grep -q . &&
-		! in_node "$n" bridge fdb show dev flannel.1 | grep -q "^$mac "
+	! output_has . in_node "$n" ip route show "198.18.$m.0/24" &&
+		! output_has . in_node "$n" ip neigh show "198.18.$m.0" dev flannel.1 &&
+		! output_has "^$mac " in_node "$n" bridge fdb show dev flannel.1
 }
 vtep_mac() { in_node "$1" cat /sys/class/net/flannel.1/address; }
 
@@ -75,7 +75,7 @@ ok "three agents converged, pods reach each other"
 # ---- 1. restart mid-watch, node added while the server is down ----------------
 for n in 1 2 3; do RELISTS[$n]=$(metric "$n" flannel_kube_relists_total); done
 kctl restart seconds=4 >/dev/null
-kctl stats | grep -q '"listening": false' || fail "the API server still listens after restart"
+grep -q '"listening": false' <<<"$(kctl stats)" || fail "the API server still listens after restart"
 fake_peer node-4 198.18.4.0/24 203.0.113.4 "{\"VNI\":1,\"VtepMAC\":\"$MAC4\"}"
 for n in 1 2 3; do
 	wait_for 60 "node $n to learn node-4 after the restart" has_peer "$n" 4 203.0.113.4 "$MAC4"
@@ -144,7 +144,7 @@ kctl modify-node name=node-4 "annotations.$A/public-ip=203.0.113.40" >/dev/null
 for n in 1 2 3; do
 	wait_for 90 "node $n to follow node-4's new public IP with the new token" \
 		has_peer "$n" 4 203.0.113.40 "$MAC4"
-	log_since "$n" | grep -q "Token file $WORK/n$n/sa/token changed, using the new token" ||
+	grep -q "Token file $WORK/n$n/sa/token changed, using the new token" <<<"$(log_since "$n")" ||
 		fail "node $n does not say it re-read the token file"
 done
 ping_pods 1 2 3
@@ -179,8 +179,8 @@ for n in 1 2 3; do
 		[ "$(metric "$n" flannel_kube_watch_restarts_total)" = "${RESTARTS[$n]}" ] ||
 		fail "node $n: the bad input broke the watch"
 	[ "$(metric "$n" flannel_peers)" = 3 ] || fail "node $n: flannel_peers is not 3"
-	in_node "$n" ip route show 198.18.5.0/24 | grep -q . && fail "node $n routes malformed node-5"
-	in_node "$n" ip route | grep -q 198.51.100 && fail "node $n routes node-6's foreign podCIDR"
+	output_has . in_node "$n" ip route show 198.18.5.0/24 && fail "node $n routes malformed node-5"
+	output_has 198.51.100 in_node "$n" ip route && fail "node $n routes node-6's foreign podCIDR"
 	for m in 1 2 3; do
 		[ "$n" = "$m" ] || has_peer "$n" "$m" "203.0.113.$m" "${MAC[$m]}" ||
 			fail "node $n: the bad input disturbed node $m's entries"
