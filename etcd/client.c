@@ -382,6 +382,17 @@ static int retry_timer_cb(struct loop_source *s, void *userdata)
 	return 0;
 }
 
+/* A plain-text error body (etcd answers some gateway errors so): its first
+ * line, printable ASCII only, as the message. */
+static void text_message(const char *body, size_t len, char *msg, size_t size)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && body[i] != '\n' && n + 1 < size; i++)
+		msg[n++] = body[i] >= 0x20 && body[i] < 0x7f ? body[i] : '?';
+	msg[n] = '\0';
+}
+
 static void finish(struct etcd_request *req, CURLcode cc)
 {
 	struct etcd_client *c = req->client;
@@ -406,6 +417,8 @@ static void finish(struct etcd_request *req, CURLcode cc)
 				r = etcd_grpc_errno(code);
 		}
 	}
+	if (r < 0 && !msg[0] && status >= 300 && req->resp.len > 0)
+		text_message(req->resp.data, req->resp.len, msg, sizeof(msg));
 	if (r < 0 && !msg[0])
 		snprintf(msg, sizeof(msg), "%s",
 			 req->errbuf[0] ? req->errbuf
@@ -417,8 +430,7 @@ static void finish(struct etcd_request *req, CURLcode cc)
 	if (r == -EACCES && c->username && !req->is_auth && !req->auth_retried) {
 		/* token expired or revoked: fetch a new one, once */
 		req->auth_retried = true;
-		free(c->token);
-		c->token = NULL;
+		etcd_client_drop_token(c);
 		buf_reset(&req->resp);
 		req->errbuf[0] = '\0';
 		if (request_dispatch(req) >= 0)
@@ -702,6 +714,14 @@ void etcd_request_cancel(struct etcd_request *req)
 		(void)kick_arm(req->client); /* removed by the kick, outside curl */
 	else
 		request_free(req);
+}
+
+void etcd_client_drop_token(struct etcd_client *c)
+{
+	if (c->token)
+		explicit_bzero(c->token, strlen(c->token));
+	free(c->token);
+	c->token = NULL;
 }
 
 const char *etcd_client_endpoint(const struct etcd_client *c)

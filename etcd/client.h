@@ -70,6 +70,10 @@ int etcd_client_stream(struct etcd_client *c, const char *path, const char *body
 		       struct etcd_request **ret);
 void etcd_request_cancel(struct etcd_request *req);
 
+/* Forget the auth token (etcd said it is invalid somewhere the client cannot
+ * see, e.g. in a watch cancelation): the next request authenticates again. */
+void etcd_client_drop_token(struct etcd_client *c);
+
 /* The endpoint requests currently go to. */
 const char *etcd_client_endpoint(const struct etcd_client *c);
 unsigned etcd_client_endpoint_count(const struct etcd_client *c);

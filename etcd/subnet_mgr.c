@@ -869,6 +869,10 @@ static int watch_line(char *line, size_t len, void *userdata)
 		return watch_abort(m, true);
 	}
 	if (w.canceled) {
+		/* an expired token (etcd restarted) shows up only here in a watch */
+		if (strstr(w.cancel_reason, "Unauthenticated") ||
+		    strstr(w.cancel_reason, "invalid auth token"))
+			etcd_client_drop_token(m->client);
 		log_warn("etcd watch for %s was canceled (%s), reconnecting from rev %lld",
 			 m->subnets_prefix, w.cancel_reason, (long long)m->next_rev);
 		etcd_watch_response_done(&w);
