@@ -997,11 +997,22 @@ static bool key_wanted(const struct change *c, size_t n, int fi, const struct en
 	return false;
 }
 
+/* The old entry with e's kind, family and key among the changed peers (keys are unique). */
+static const struct entry *key_had(const struct change *c, size_t n, int fi, const struct entry *e)
+{
+	for (size_t j = 0; j < n; j++)
+		if (c[j].old && (c[j].old->st.want & PLAN_BIT(e->kind, fi)) &&
+		    key_cmp(&c[j].old->ent[fi][e->kind], e) == 0)
+			return &c[j].old->ent[fi][e->kind];
+	return NULL;
+}
+
 /*
- * Per changed peer: its new entries that the old ones do not already
- * satisfy are replaced; its old entries whose key no changed peer wants
- * any more are deleted (a key that moved to another peer is replaced, not
- * deleted, as the sort-merge would do).
+ * Per changed peer: its new entries that the old entry with the same key
+ * (its own, or one moving from another changed peer) does not already
+ * satisfy are replaced; its old entries whose key no changed peer wants any
+ * more are deleted. Unchanged peers cannot share a key with them (checked
+ * by collides()), so this is the sort-merge's result.
  */
 static int emit_changes(const struct change *c, size_t n, struct plan *plan,
 			struct entries *buckets)
@@ -1017,8 +1028,8 @@ static int emit_changes(const struct change *c, size_t n, struct plan *plan,
 
 				if (w && (w->st.want & bit)) {
 					struct entry e = w->ent[fi][kind];
-					if (!oe || key_cmp(oe, &e) != 0 ||
-					    !entry_satisfies(oe, &e)) {
+					const struct entry *had = key_had(c, n, fi, &e);
+					if (!had || !entry_satisfies(had, &e)) {
 						e.peer = (ssize_t)c[j].k;
 						r = emit(buckets, PLAN_REPLACE, &e, fi);
 						if (r < 0)

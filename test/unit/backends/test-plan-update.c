@@ -1,0 +1,556 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of the belief in backends/plan.c: planning against it
+ * (plan_update) must give exactly the ops, peer status and hash that a full
+ * plan against a kernel holding the belief gives (plan_compute), over a long
+ * pseudo-random sequence of peer changes that includes moved subnets,
+ * shared VtepMACs (conflicts), other backend types and DirectRouting; and
+ * notifications must be told apart: echoes of our writes, entries that are
+ * not ours to manage, and foreign changes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/plan.h"
+
+#define DEV   7
+#define DEV6  8
+#define EXT   2
+#define NAMES 12
+#define MAXE  64
+
+static struct lease mk_lease(int name, int subnet, int ip, int mac)
+{
+	struct lease l = {0};
+	char s[64];
+
+	snprintf(l.name, sizeof(l.name), "node%02d", name);
+	strcpy(l.attrs.backend_type, "vxlan");
+	snprintf(s, sizeof(s), "198.18.%d.0/24", subnet);
+	assert_int_equal(ip_net_parse(s, &l.subnet), 0);
+	l.has_subnet = true;
+	snprintf(s, sizeof(s), "203.0.113.%d", ip);
+	assert_int_equal(ip_addr_parse(s, &l.public_ip), 0);
+	l.attrs.has_vtep_mac = true;
+	memcpy(l.attrs.vtep_mac, (uint8_t[]){0x0e, 0, 0, 0, 4, (uint8_t)mac}, 6);
+	snprintf(s, sizeof(s), "2001:db8:42:%d::/64", subnet);
+	assert_int_equal(ip_net_parse(s, &l.subnet6), 0);
+	l.has_subnet6 = true;
+	snprintf(s, sizeof(s), "2001:db8:1::%d", ip);
+	assert_int_equal(ip_addr_parse(s, &l.public_ip6), 0);
+	l.attrs.has_vtep_mac6 = true;
+	memcpy(l.attrs.vtep_mac6, (uint8_t[]){0x0e, 0, 0, 0, 6, (uint8_t)mac}, 6);
+	return l;
+}
+
+static const struct ip_net direct_net = {.addr = {.family = AF_INET, .bytes = {203, 0, 113, 0}},
+					 .prefixlen = 26};
+
+static struct plan_params vxlan_params(bool direct)
+{
+	struct plan_params p = {.backend_type = "vxlan", .proto = NL_PROTO_FLANNEL};
+	p.fam[0] = (struct plan_family){.enabled = true,
+					.vxlan = true,
+					.dev_ifindex = DEV,
+					.ext_ifindex = EXT,
+					.direct_routing = direct,
+					.direct_nets = direct ? &direct_net : NULL,
+					.n_direct_nets = direct ? 1 : 0};
+	p.fam[1] = (struct plan_family){.enabled = true,
+					.vxlan = true,
+					.dev_ifindex = DEV6,
+					.ext_ifindex = EXT,
+					.route_priority = 1024};
+	return p;
+}
+
+/* A kernel holding exactly what the ops wrote, keyed like the planner; one per family. */
+struct kernel {
+	struct neigh_spec neighs[MAXE];
+	size_t n_neighs;
+	struct fdb_spec fdbs[MAXE];
+	size_t n_fdbs;
+	struct route_spec routes[MAXE];
+	size_t n_routes;
+};
+
+static bool same_key(const struct plan_op *op, const struct kernel *k, size_t i)
+{
+	switch (op->kind) {
+	case PLAN_NEIGH:
+		return ip_addr_equal(&k->neighs[i].ip, &op->neigh.ip);
+	case PLAN_FDB:
+		return memcmp(k->fdbs[i].mac, op->fdb.mac, 6) == 0 &&
+		       ip_addr_equal(&k->fdbs[i].dst, &op->fdb.dst);
+	case PLAN_ROUTE:
+	default:
+		return ip_net_equal(&k->routes[i].dst, &op->route.dst) &&
+		       k->routes[i].priority == op->route.priority;
+	}
+}
+
+static void kernel_apply(struct kernel kernels[2], const struct plan *plan)
+{
+	for (size_t j = 0; j < plan->n_ops; j++) {
+		const struct plan_op *op = &plan->ops[j];
+		struct kernel *k = &kernels[op->family == AF_INET6];
+		size_t *n = op->kind == PLAN_NEIGH ? &k->n_neighs
+			    : op->kind == PLAN_FDB ? &k->n_fdbs
+						   : &k->n_routes;
+		size_t i;
+
+		for (i = 0; i < *n && !same_key(op, k, i); i++)
+			;
+		if (op->action == PLAN_DELETE) {
+			assert_true(i < *n); /* a delete of something absent is a planning error */
+			if (op->kind == PLAN_NEIGH)
+				k->neighs[i] = k->neighs[*n - 1];
+			else if (op->kind == PLAN_FDB)
+				k->fdbs[i] = k->fdbs[*n - 1];
+			else
+				k->routes[i] = k->routes[*n - 1];
+			(*n)--;
+			continue;
+		}
+		assert_true(i < MAXE);
+		if (i == *n)
+			(*n)++;
+		if (op->kind == PLAN_NEIGH)
+			k->neighs[i] = op->neigh;
+		else if (op->kind == PLAN_FDB)
+			k->fdbs[i] = op->fdb;
+		else
+			k->routes[i] = op->route;
+	}
+}
+
+static void kernel_actual(const struct kernel k[2], struct plan_actual actual[2])
+{
+	for (int fi = 0; fi < 2; fi++)
+		actual[fi] = (struct plan_actual){.neighs = k[fi].neighs,
+						  .n_neighs = k[fi].n_neighs,
+						  .fdbs = k[fi].fdbs,
+						  .n_fdbs = k[fi].n_fdbs,
+						  .routes = k[fi].routes,
+						  .n_routes = k[fi].n_routes};
+}
+
+/* One op as text: comparable whatever the order within a kind. */
+static void op_fmt(const struct plan_op *op, char *buf, size_t size)
+{
+	char a[IP_NET_STRLEN], b[IP_NET_STRLEN], m[18];
+
+	switch (op->kind) {
+	case PLAN_NEIGH:
+		snprintf(buf, size, "%d peer %zd neigh %s %s dev %d", op->action, op->peer,
+			 ip_addr_fmt(&op->neigh.ip, a), mac_fmt(op->neigh.mac, m),
+			 op->neigh.ifindex);
+		break;
+	case PLAN_FDB:
+		snprintf(buf, size, "%d peer %zd fdb %s %s dev %d", op->action, op->peer,
+			 mac_fmt(op->fdb.mac, m), ip_addr_fmt(&op->fdb.dst, a), op->fdb.ifindex);
+		break;
+	case PLAN_ROUTE:
+	default:
+		snprintf(buf, size, "%d peer %zd route %s via %s dev %d onlink %d metric %u",
+			 op->action, op->peer, ip_net_fmt(&op->route.dst, a),
+			 ip_addr_fmt(&op->route.gw, b), op->route.ifindex, op->route.onlink,
+			 op->route.priority);
+		break;
+	}
+}
+
+static int str_cmp(const void *x, const void *y)
+{
+	return strcmp(x, y);
+}
+
+static void assert_same_plan(const struct plan *got, const struct plan *want)
+{
+	static char g[4 * MAXE][128], w[4 * MAXE][128];
+
+	if (got->n_ops != want->n_ops) {
+		char t[128];
+		for (size_t k = 0; k < got->n_ops; k++) {
+			op_fmt(&got->ops[k], t, sizeof(t));
+			fprintf(stderr, "got  %s\n", t);
+		}
+		for (size_t k = 0; k < want->n_ops; k++) {
+			op_fmt(&want->ops[k], t, sizeof(t));
+			fprintf(stderr, "want %s\n", t);
+		}
+	}
+	assert_int_equal(got->n_ops, want->n_ops);
+	assert_true(got->n_ops <= 4 * MAXE);
+	for (size_t k = 0; k < got->n_ops; k++) {
+		op_fmt(&got->ops[k], g[k], sizeof(g[k]));
+		op_fmt(&want->ops[k], w[k], sizeof(w[k]));
+		/* Same order of kinds: adds neighbour, FDB, route; then deletes. */
+		assert_int_equal(got->ops[k].action, want->ops[k].action);
+		assert_int_equal(got->ops[k].kind, want->ops[k].kind);
+		assert_int_equal(got->ops[k].family, want->ops[k].family);
+	}
+	qsort(g, got->n_ops, sizeof(g[0]), str_cmp);
+	qsort(w, want->n_ops, sizeof(w[0]), str_cmp);
+	for (size_t k = 0; k < got->n_ops; k++)
+		assert_string_equal(g[k], w[k]);
+	assert_int_equal(got->n_peers, want->n_peers);
+	for (size_t k = 0; k < got->n_peers; k++) {
+		assert_int_equal(got->peers[k].want, want->peers[k].want);
+		assert_int_equal(got->peers[k].missing, want->peers[k].missing);
+		assert_int_equal(got->peers[k].skipped, want->peers[k].skipped);
+		assert_int_equal(got->peers[k].direct, want->peers[k].direct);
+	}
+	assert_int_equal(got->n_desired, want->n_desired);
+	assert_int_equal(got->n_skipped, want->n_skipped);
+	assert_int_equal(got->n_stale, want->n_stale);
+	assert_true(got->desired_hash == want->desired_hash);
+}
+
+/* The peers present, sorted by name (as lease_set_snapshot). */
+struct cluster {
+	bool present[NAMES];
+	struct lease leases[NAMES];
+	const struct lease *v[NAMES];
+	size_t n;
+};
+
+static void cluster_snapshot(struct cluster *c)
+{
+	c->n = 0;
+	for (int k = 0; k < NAMES; k++)
+		if (c->present[k])
+			c->v[c->n++] = &c->leases[k];
+}
+
+static uint32_t rnd(uint32_t *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return (*s >> 16) & 0x7fff;
+}
+
+static void run_sequence(bool direct, uint32_t seed, unsigned steps)
+{
+	struct plan_params p = vxlan_params(direct);
+	struct plan_state *belief = NULL;
+	static struct kernel kernel[2];
+
+	memset(kernel, 0, sizeof(kernel));
+	struct cluster c = {0};
+	struct plan plan = {0};
+	struct plan_actual actual[2];
+	unsigned per_peer = 0, whole = 0;
+
+	for (int k = 0; k < 6; k++) {
+		c.present[k] = true;
+		c.leases[k] = mk_lease(k, k + 1, k + 1, k + 1);
+	}
+	cluster_snapshot(&c);
+	kernel_actual(kernel, actual);
+	assert_int_equal(plan_compute_state(&p, c.v, c.n, actual, &plan, &belief), 0);
+	kernel_apply(kernel, &plan);
+	plan_done(&plan);
+
+	for (unsigned step = 0; step < steps; step++) {
+		struct plan want = {0}, again = {0};
+		unsigned changes = 1 + rnd(&seed) % 3;
+
+		for (unsigned x = 0; x < changes; x++) {
+			int k = (int)(rnd(&seed) % NAMES);
+			struct lease *l = &c.leases[k];
+			switch (rnd(&seed) % 6) {
+			case 0: /* join or leave */
+				c.present[k] = !c.present[k];
+				*l = mk_lease(k, k + 1, k + 1, k + 1);
+				break;
+			case 1: /* another subnet: may move onto another peer's (a conflict) */
+				*l = mk_lease(k, 1 + (int)(rnd(&seed) % 16), k + 1, k + 1);
+				break;
+			case 2: /* another public IP: inside or outside the direct net */
+				l->public_ip.bytes[3] = (uint8_t)(1 + rnd(&seed) % 120);
+				break;
+			case 3: /* another VtepMAC: may be shared */
+				l->attrs.vtep_mac[5] = (uint8_t)(1 + rnd(&seed) % 16);
+				break;
+			case 4: /* another backend type, or no VtepMAC */
+				if (rnd(&seed) % 2)
+					strcpy(l->attrs.backend_type, "host-gw");
+				else
+					l->attrs.has_vtep_mac = false;
+				break;
+			default: /* back to its own lease */
+				*l = mk_lease(k, k + 1, k + 1, k + 1);
+				break;
+			}
+		}
+		cluster_snapshot(&c);
+
+		kernel_actual(kernel, actual);
+		assert_int_equal(plan_compute(&p, c.v, c.n, actual, &want), 0);
+		assert_int_equal(plan_update(&p, c.v, c.n, &belief, &plan), 0);
+		assert_non_null(belief);
+		assert_same_plan(&plan, &want);
+		if (plan.n_planned < c.n || c.n == 0)
+			per_peer++;
+		else
+			whole++;
+		kernel_apply(kernel, &plan);
+
+		/* The kernel now holds what was wanted: nothing left to do. */
+		kernel_actual(kernel, actual);
+		assert_int_equal(plan_compute(&p, c.v, c.n, actual, &again), 0);
+		assert_int_equal(again.n_ops, 0);
+		plan_done(&again);
+		plan_done(&want);
+		plan_done(&plan);
+	}
+	/* Both paths were exercised. */
+	assert_true(per_peer > steps / 4);
+	assert_true(whole > 0);
+	plan_state_free(belief);
+}
+
+static void test_update_matches_full_plan(void **state)
+{
+	run_sequence(false, 1, 400);
+	run_sequence(false, 77, 400);
+}
+
+static void test_update_matches_full_plan_direct_routing(void **state)
+{
+	run_sequence(true, 5, 400);
+}
+
+/* A single add and a single delete touch only that peer's entries. */
+static void test_single_peer_is_incremental(void **state)
+{
+	struct plan_params p = vxlan_params(false);
+	struct plan_state *belief = NULL;
+	struct lease l[40];
+	const struct lease *v[40];
+	struct plan_actual actual[2] = {{0}};
+	struct plan plan = {0};
+
+	for (int k = 0; k < 40; k++) {
+		l[k] = mk_lease(k, k + 1, k + 1, k + 1);
+		v[k] = &l[k];
+	}
+	assert_int_equal(plan_compute_state(&p, v, 39, actual, &plan, &belief), 0);
+	assert_int_equal(plan.n_ops, 39 * 6);
+	plan_done(&plan);
+
+	assert_int_equal(plan_update(&p, v, 40, &belief, &plan), 0);
+	assert_int_equal(plan.n_planned, 1);
+	assert_int_equal(plan.n_ops, 6);
+	for (size_t k = 0; k < plan.n_ops; k++) {
+		assert_int_equal(plan.ops[k].action, PLAN_REPLACE);
+		assert_int_equal(plan.ops[k].peer, 39);
+	}
+	assert_int_equal(plan.peers[39].missing, plan.peers[39].want);
+	assert_int_equal(plan.n_desired, 40 * 6);
+	plan_done(&plan);
+
+	/* Unchanged: nothing planned at all. */
+	assert_int_equal(plan_update(&p, v, 40, &belief, &plan), 0);
+	assert_int_equal(plan.n_planned, 0);
+	assert_int_equal(plan.n_ops, 0);
+	plan_done(&plan);
+
+	/* node05 leaves: its six entries go, routes first. */
+	memmove(&v[5], &v[6], 34 * sizeof(v[0]));
+	assert_int_equal(plan_update(&p, v, 39, &belief, &plan), 0);
+	assert_int_equal(plan.n_planned, 1);
+	assert_int_equal(plan.n_ops, 6);
+	assert_int_equal(plan.n_stale, 6);
+	assert_int_equal(plan.ops[0].kind, PLAN_ROUTE);
+	assert_int_equal(plan.ops[5].kind, PLAN_NEIGH);
+	plan_done(&plan);
+	plan_state_free(belief);
+}
+
+/* ---- notifications ---- */
+
+static struct plan_state *two_peer_belief(void)
+{
+	struct plan_params p = vxlan_params(false);
+	struct plan_state *belief = NULL;
+	struct lease l[2] = {mk_lease(1, 1, 1, 1), mk_lease(2, 2, 2, 2)};
+	const struct lease *v[2] = {&l[0], &l[1]};
+	struct plan_actual actual[2] = {{0}};
+	struct plan plan = {0};
+
+	assert_int_equal(plan_compute_state(&p, v, 2, actual, &plan, &belief), 0);
+	plan_done(&plan);
+	return belief;
+}
+
+static struct nl_event route_event(bool deleted, const char *dst, const char *gw, int ifindex)
+{
+	struct nl_event ev = {.kind = NL_EVENT_ROUTE, .deleted = deleted};
+
+	assert_int_equal(ip_net_parse(dst, &ev.route.dst), 0);
+	ev.route.family = ev.route.dst.addr.family;
+	assert_int_equal(ip_addr_parse(gw, &ev.route.gw), 0);
+	ev.route.ifindex = ifindex;
+	ev.route.onlink = true;
+	ev.route.proto = NL_PROTO_FLANNEL;
+	ev.route.type = NL_ROUTE_UNICAST;
+	ev.route.table = NL_TABLE_MAIN;
+	ev.route.priority = ev.route.family == AF_INET6 ? 1024 : 0;
+	ev.family = ev.route.family;
+	ev.ifindex = ifindex;
+	return ev;
+}
+
+static struct nl_event neigh_event(bool deleted, const char *ip, uint8_t mac_last, uint16_t state)
+{
+	struct nl_event ev = {.kind = NL_EVENT_NEIGH, .deleted = deleted};
+
+	assert_int_equal(ip_addr_parse(ip, &ev.neigh.ip), 0);
+	ev.family = ev.neigh.ip.family;
+	ev.ifindex = ev.neigh.ifindex = ev.family == AF_INET6 ? DEV6 : DEV;
+	ev.neigh.has_mac = true;
+	memcpy(ev.neigh.mac, (uint8_t[]){0x0e, 0, 0, 0, 4, mac_last}, 6);
+	ev.neigh.state = state;
+	return ev;
+}
+
+static struct nl_event fdb_event(bool deleted, uint8_t mac_last, const char *dst, uint16_t state)
+{
+	struct nl_event ev = {.kind = NL_EVENT_NEIGH, .deleted = deleted, .family = AF_BRIDGE};
+
+	ev.ifindex = ev.fdb.ifindex = DEV;
+	memcpy(ev.fdb.mac, (uint8_t[]){0x0e, 0, 0, 0, 4, mac_last}, 6);
+	assert_int_equal(ip_addr_parse(dst, &ev.fdb.dst), 0);
+	ev.fdb.state = state;
+	ev.is_fdb_self = true;
+	return ev;
+}
+
+static void test_classify_routes(void **state)
+{
+	struct plan_state *b = two_peer_belief();
+	struct nl_event ev;
+
+	ev = route_event(false, "198.18.1.0/24", "198.18.1.0", DEV);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_ECHO);
+	ev = route_event(false, "2001:db8:42:2::/64", "2001:db8:42:2::", DEV6);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_ECHO);
+	/* Ours, but changed by someone else: another gateway, device, metric. */
+	ev = route_event(false, "198.18.1.0/24", "203.0.113.1", EXT);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_FOREIGN);
+	ev = route_event(false, "198.18.1.0/24", "198.18.1.0", DEV);
+	ev.route.priority = 5;
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_FOREIGN);
+	ev = route_event(false, "198.18.1.0/24", "198.18.1.0", DEV);
+	ev.route.onlink = false;
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_FOREIGN);
+	/* A route of ours nobody wants (a stale one to delete). */
+	ev = route_event(false, "198.18.9.0/24", "198.18.9.0", DEV);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_FOREIGN);
+	/* A wanted route deleted: repair; an unwanted one deleted: our own delete. */
+	ev = route_event(true, "198.18.2.0/24", "198.18.2.0", DEV);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_FOREIGN);
+	ev = route_event(true, "2001:db8:42:1::/64", "2001:db8:42:1::", DEV6);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_FOREIGN);
+	ev = route_event(true, "198.18.9.0/24", "198.18.9.0", DEV);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_ECHO);
+	/* The old DirectRouting version of a wanted route, deleted before the add. */
+	ev = route_event(true, "198.18.1.0/24", "203.0.113.1", EXT);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_ECHO);
+	/* Another table is never ours. */
+	ev = route_event(false, "198.18.1.0/24", "203.0.113.1", EXT);
+	ev.route.table = 100;
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_IGNORE);
+	plan_state_free(b);
+}
+
+static void test_classify_neighbours_and_fdb(void **state)
+{
+	struct plan_state *b = two_peer_belief();
+	struct nl_event ev;
+
+	ev = neigh_event(false, "198.18.1.0", 1, NL_NUD_PERMANENT);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_ECHO);
+	ev = neigh_event(false, "198.18.1.0", 9, NL_NUD_PERMANENT);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_FOREIGN);
+	ev = neigh_event(true, "198.18.2.0", 2, NL_NUD_PERMANENT);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_FOREIGN);
+	ev = neigh_event(false, "198.18.9.0", 9, NL_NUD_PERMANENT);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_FOREIGN);
+	ev = neigh_event(true, "198.18.9.0", 9, NL_NUD_PERMANENT);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_ECHO);
+	/* The kernel's own neighbours (IPv6 multicast NOARP, dynamic) are not ours. */
+	ev = neigh_event(false, "ff02::2", 9, NL_NUD_NOARP);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_IGNORE);
+
+	ev = fdb_event(false, 2, "203.0.113.2", NL_NUD_PERMANENT);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_ECHO);
+	ev = fdb_event(true, 2, "203.0.113.2", NL_NUD_PERMANENT);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_FOREIGN);
+	/* The same MAC towards another remote: not what we want. */
+	ev = fdb_event(false, 2, "203.0.113.99", NL_NUD_PERMANENT);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_FOREIGN);
+	ev = fdb_event(true, 2, "203.0.113.99", NL_NUD_PERMANENT);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_ECHO);
+	/* Learnt (Learning=true) and a bridge's master entries belong to the kernel. */
+	ev = fdb_event(false, 9, "203.0.113.9", 0x02 /* NUD_REACHABLE */);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_IGNORE);
+	ev = fdb_event(false, 9, "203.0.113.9", NL_NUD_PERMANENT);
+	ev.is_fdb_self = false;
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_IGNORE);
+	/* On a device that is not ours. */
+	ev = fdb_event(false, 2, "203.0.113.2", NL_NUD_PERMANENT);
+	ev.fdb.ifindex = 99;
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_FOREIGN);
+
+	ev = (struct nl_event){.kind = NL_EVENT_LINK, .ifindex = DEV};
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_FOREIGN);
+	plan_state_free(b);
+}
+
+/* After an update the notifications are checked against the new desired state. */
+static void test_classify_follows_updates(void **state)
+{
+	struct plan_params p = vxlan_params(false);
+	struct plan_state *b = two_peer_belief();
+	struct lease l = mk_lease(3, 3, 3, 3), l1 = mk_lease(1, 1, 1, 1);
+	const struct lease *v[2] = {&l1, &l};
+	struct plan plan = {0};
+	struct nl_event ev;
+
+	/* node02 left, node03 joined. */
+	assert_int_equal(plan_update(&p, v, 2, &b, &plan), 0);
+	assert_int_equal(plan.n_planned, 2);
+	plan_done(&plan);
+	ev = route_event(false, "198.18.3.0/24", "198.18.3.0", DEV);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_ECHO);
+	ev = route_event(true, "198.18.2.0/24", "198.18.2.0", DEV);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_ECHO);
+	ev = fdb_event(true, 2, "203.0.113.2", NL_NUD_PERMANENT);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_ECHO);
+	ev = route_event(false, "198.18.2.0/24", "198.18.2.0", DEV);
+	assert_int_equal(plan_classify_event(b, &ev), PLAN_EVENT_FOREIGN);
+	plan_state_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_update_matches_full_plan),
+		cmocka_unit_test(test_update_matches_full_plan_direct_routing),
+		cmocka_unit_test(test_single_peer_is_incremental),
+		cmocka_unit_test(test_classify_routes),
+		cmocka_unit_test(test_classify_neighbours_and_fdb),
+		cmocka_unit_test(test_classify_follows_updates),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
