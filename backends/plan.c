@@ -9,6 +9,11 @@
  * Conflicting leases (two peers with the same subnet address or, for vxlan,
  * the same VtepMAC) would make every pass rewrite the kernel; the first by
  * name wins and the others are reported as skipped.
+ *
+ * The belief (struct plan_state) keeps each peer's desired entries and a
+ * sorted index by subnet address and VtepMAC, so that a change of a few
+ * peers is planned in time linear in the peers (a name merge, no sorting)
+ * and a notification is classified with a binary search.
  */
 #include <errno.h>
 #include <stdlib.h>
