@@ -159,7 +159,7 @@ for n in 1 2 3; do
 done
 fake_peer node-5 198.18.5.0/24 203.0.113.5 '{"VNI":1,"VtepMAC":"not-a-mac"}'
 fake_peer node-6 198.51.100.0/24 203.0.113.6 '{"VNI":1,"VtepMAC":"0e:00:00:00:00:06"}'
-# A MODIFIED event for node-2 cut off mid-object, then a sentinel change after it.
+# A MODIFIED event cut off before the node name, then a sentinel change after it.
 kctl inject-garbage >/dev/null
 kctl modify-node name=node-4 "annotations.$A/public-ip=203.0.113.4" >/dev/null
 for n in 1 2 3; do
