@@ -171,16 +171,14 @@ static void schedule_reconcile(struct daemon *d)
 static int on_reconcile(struct loop_source *s, void *userdata)
 {
 	struct daemon *d = userdata;
-	_cleanup_free_ const struct lease **list = NULL;
-	size_t n = 0;
+	const struct lease *const *list;
+	size_t n;
 	uint64_t t0;
 	int r;
 
 	if (!d->have_lease)
 		return 0;
-	r = lease_set_snapshot(peers(d), &list, &n);
-	if (r < 0)
-		return log_error_errno(r, "Failed to snapshot the peers");
+	list = lease_set_sorted(peers(d), &n);
 
 	t0 = now_monotonic_usec();
 	r = backend_reconcile(d->backend, list, n);
@@ -770,8 +768,6 @@ static int render_metrics(struct daemon *d, struct buf *out)
 
 static int render_status(struct daemon *d, bool json, struct buf *out)
 {
-	const struct lease_set *set = peers(d);
-	_cleanup_free_ const struct lease **peers = NULL;
 	_cleanup_free_ struct status_peer *rows = NULL;
 	struct status_error errors[STATUS_ERRORS_KEPT];
 	struct backend_status bs = {0};
@@ -787,8 +783,8 @@ static int render_status(struct daemon *d, bool json, struct buf *out)
 		.last_reconcile_usec = d->last_reconcile_usec,
 		.reconciles = d->reconciles,
 	};
-	size_t n = 0;
-	int r;
+	const struct lease *const *list;
+	size_t n;
 
 	if (d->kube) {
 		struct kube_mgr_stats ks;
@@ -813,9 +809,7 @@ static int render_status(struct daemon *d, bool json, struct buf *out)
 		}
 	}
 
-	r = lease_set_snapshot(set, &peers, &n);
-	if (r < 0)
-		return r;
+	list = lease_set_sorted(peers(d), &n);
 	rows = calloc(n ? n : 1, sizeof(*rows));
 	if (!rows)
 		return -ENOMEM;
@@ -823,10 +817,10 @@ static int render_status(struct daemon *d, bool json, struct buf *out)
 	for (size_t i = 0, j = 0; i < n; i++) {
 		struct status_peer *p = &rows[i];
 
-		p->lease = peers[i];
-		while (j < bs.n_peers && strcmp(bs.peers[j].name, peers[i]->name) < 0)
+		p->lease = list[i];
+		while (j < bs.n_peers && strcmp(bs.peers[j].name, list[i]->name) < 0)
 			j++;
-		if (j < bs.n_peers && strcmp(bs.peers[j].name, peers[i]->name) == 0) {
+		if (j < bs.n_peers && strcmp(bs.peers[j].name, list[i]->name) == 0) {
 			unsigned want = bs.peers[j].want, have = bs.peers[j].have;
 
 			p->expected4 = (want & BACKEND_ROUTE4 ? STATUS_ROUTE : 0) |

@@ -11,8 +11,12 @@
  * backward-shift deletion, so no tombstones) of heap-allocated leases keyed
  * by node name. It stays O(1) per upsert at the cluster sizes flannel sees
  * (thousands of nodes) and keeps lease pointers stable across upserts of
- * other names. The generation counter moves only on a real change, so the
- * daemon can skip a reconcile when a watch event repeats what it knows.
+ * other names. Beside it, an array of the same pointers is kept sorted by
+ * name (binary search + memmove per insert or removal; the API server and
+ * etcd list in name order, so an initial list only appends), so the
+ * reconciler gets its sorted view of 5000 peers without sorting on every
+ * event. The generation counter moves only on a real change, so the daemon
+ * can skip a reconcile when a watch event repeats what it knows.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -182,6 +186,8 @@ struct lease_set {
 	struct lease **slots; /* cap entries, NULL when empty */
 	size_t cap;	      /* power of two */
 	size_t n;
+	struct lease **sorted; /* the n leases by name */
+	size_t sorted_cap;
 	uint64_t generation;
 };
 
@@ -220,6 +226,7 @@ void lease_set_free(struct lease_set *s)
 	for (size_t i = 0; i < s->cap; i++)
 		free(s->slots[i]);
 	free(s->slots);
+	free(s->sorted);
 	free(s);
 }
 
@@ -250,6 +257,25 @@ static int grow(struct lease_set *s)
 	return 0;
 }
 
+/* Index of name in s->sorted, or where it would be inserted. */
+static size_t sorted_position(const struct lease_set *s, const char *name)
+{
+	size_t lo = 0, hi = s->n;
+
+	/* Appending in name order is the common case: check the end first. */
+	if (hi > 0 && strcmp(s->sorted[hi - 1]->name, name) < 0)
+		return hi;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(s->sorted[mid]->name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static bool name_valid(const char *name)
 {
 	size_t len = strnlen(name, LEASE_NAME_MAX);
@@ -260,7 +286,7 @@ static bool name_valid(const char *name)
 int lease_set_upsert(struct lease_set *s, const struct lease *l)
 {
 	struct lease *copy;
-	size_t i;
+	size_t i, pos;
 	int r;
 
 	if (!name_valid(l->name))
@@ -280,10 +306,22 @@ int lease_set_upsert(struct lease_set *s, const struct lease *l)
 			return r;
 		i = find_slot(s->slots, s->cap, l->name);
 	}
+	if (s->n == s->sorted_cap) {
+		size_t cap = s->sorted_cap ? s->sorted_cap * 2 : LEASE_SET_MIN_CAP;
+		struct lease **sorted = reallocarray(s->sorted, cap, sizeof(*sorted));
+
+		if (!sorted)
+			return -ENOMEM;
+		s->sorted = sorted;
+		s->sorted_cap = cap;
+	}
 	copy = malloc(sizeof(*copy));
 	if (!copy)
 		return -ENOMEM;
 	*copy = *l;
+	pos = sorted_position(s, copy->name);
+	memmove(&s->sorted[pos + 1], &s->sorted[pos], (s->n - pos) * sizeof(*s->sorted));
+	s->sorted[pos] = copy;
 	s->slots[i] = copy;
 	s->n++;
 	s->generation++;
@@ -293,13 +331,15 @@ int lease_set_upsert(struct lease_set *s, const struct lease *l)
 int lease_set_remove(struct lease_set *s, const char *name)
 {
 	size_t mask = s->cap - 1;
-	size_t i, j;
+	size_t i, j, pos;
 
 	if (!name || !name[0])
 		return 0;
 	i = find_slot(s->slots, s->cap, name);
 	if (!s->slots[i])
 		return 0;
+	pos = sorted_position(s, name);
+	memmove(&s->sorted[pos], &s->sorted[pos + 1], (s->n - pos - 1) * sizeof(*s->sorted));
 	free(s->slots[i]);
 	s->slots[i] = NULL;
 	s->n--;
@@ -336,34 +376,21 @@ uint64_t lease_set_generation(const struct lease_set *s)
 	return s->generation;
 }
 
-static int cmp_by_name(const void *a, const void *b)
+const struct lease *const *lease_set_sorted(const struct lease_set *s, size_t *ret_n)
 {
-	const struct lease *const *x = a, *const *y = b;
-
-	return strcmp((*x)->name, (*y)->name);
+	*ret_n = s->n;
+	return (const struct lease *const *)s->sorted;
 }
 
 int lease_set_snapshot(const struct lease_set *s, const struct lease ***ret, size_t *ret_n)
 {
-	const struct lease **v;
-	size_t n = 0;
+	const struct lease **v = calloc(s->n ? s->n : 1, sizeof(*v));
 
-	v = calloc(s->n ? s->n : 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (size_t i = 0; i < s->cap; i++)
-		if (s->slots[i])
-			v[n++] = s->slots[i];
-	qsort(v, n, sizeof(*v), cmp_by_name);
+	if (s->n)
+		memcpy(v, s->sorted, s->n * sizeof(*v));
 	*ret = v;
-	*ret_n = n;
+	*ret_n = s->n;
 	return 0;
-}
-
-const struct lease *lease_set_next(const struct lease_set *s, size_t *i)
-{
-	for (; *i < s->cap; (*i)++)
-		if (s->slots[*i])
-			return s->slots[(*i)++];
-	return NULL;
 }

@@ -19,12 +19,12 @@
 #include "errmsg.h"
 #include "ipnet.h"
 
-#define LEASE_NAME_MAX 254 /* DNS subdomain: 253 chars + NUL */
+#define LEASE_NAME_MAX	 254 /* DNS subdomain: 253 chars + NUL */
 #define BACKEND_TYPE_MAX 16
 
 struct lease_attrs {
 	char backend_type[BACKEND_TYPE_MAX]; /* "vxlan", "host-gw" */
-	uint32_t vni;                        /* vxlan: 0 when absent */
+	uint32_t vni;			     /* vxlan: 0 when absent */
 	bool has_vtep_mac;
 	uint8_t vtep_mac[6]; /* from backend-data */
 	bool has_vtep_mac6;
@@ -64,7 +64,7 @@ int lease_set_remove(struct lease_set *s, const char *name);
 const struct lease *lease_set_find(const struct lease_set *s, const char *name);
 size_t lease_set_size(const struct lease_set *s);
 uint64_t lease_set_generation(const struct lease_set *s);
-/* A snapshot of pointers sorted by name, valid until the next change; caller frees the array. */
+/* The leases sorted by name; borrowed, valid until the next change of the set. */
+const struct lease *const *lease_set_sorted(const struct lease_set *s, size_t *ret_n);
+/* A copy of that array (the leases themselves stay borrowed); the caller frees it. */
 int lease_set_snapshot(const struct lease_set *s, const struct lease ***ret, size_t *ret_n);
-/* Iterate: i from 0, returns NULL at the end (unordered). */
-const struct lease *lease_set_next(const struct lease_set *s, size_t *i);

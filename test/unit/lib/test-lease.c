@@ -271,7 +271,7 @@ static void test_set_many(void **state)
 	_cleanup_(lease_set_freep) struct lease_set *s = NULL;
 	_cleanup_free_ const struct lease **snap = NULL;
 	const struct lease *l;
-	size_t n, i, count;
+	size_t n, i;
 	char name[32];
 
 	assert_int_equal(lease_set_new(&s), 0);
@@ -322,23 +322,59 @@ static void test_set_many(void **state)
 			assert_non_null(l);
 	}
 
-	i = 0;
-	count = 0;
-	while ((l = lease_set_next(s, &i)))
-		count++;
-	assert_int_equal(count, MANY / 2);
+	/* The sorted view follows removals. */
+	{
+		const struct lease *const *sorted = lease_set_sorted(s, &n);
+
+		assert_int_equal(n, MANY / 2);
+		for (i = 0; i < n; i++) {
+			snprintf(name, sizeof(name), "node-%05zu", 2 * i);
+			assert_string_equal(sorted[i]->name, name);
+		}
+	}
+}
+
+/* Insertions in any order, interleaved with removals, keep the sorted view sorted. */
+static void test_set_sorted_random_order(void **state)
+{
+	_cleanup_(lease_set_freep) struct lease_set *s = NULL;
+	const struct lease *const *sorted;
+	char name[32];
+	unsigned x = 12345;
+	size_t n;
+
+	assert_int_equal(lease_set_new(&s), 0);
+	for (unsigned k = 0; k < 4000; k++) {
+		struct lease l;
+
+		x = x * 1103515245 + 12345;
+		snprintf(name, sizeof(name), "n-%u", (x >> 8) % 1500);
+		l = make_lease(name, k);
+		if (k % 3 == 2)
+			lease_set_remove(s, name);
+		else
+			assert_true(lease_set_upsert(s, &l) >= 0);
+	}
+	sorted = lease_set_sorted(s, &n);
+	assert_int_equal(n, lease_set_size(s));
+	for (size_t i = 0; i < n; i++) {
+		assert_ptr_equal(lease_set_find(s, sorted[i]->name), sorted[i]);
+		if (i > 0)
+			assert_true(strcmp(sorted[i - 1]->name, sorted[i]->name) < 0);
+	}
 }
 
 static void test_set_empty_snapshot(void **state)
 {
 	_cleanup_(lease_set_freep) struct lease_set *s = NULL;
 	_cleanup_free_ const struct lease **snap = NULL;
-	size_t n = 7, i = 0;
+	size_t n = 7;
 
 	assert_int_equal(lease_set_new(&s), 0);
 	assert_int_equal(lease_set_snapshot(s, &snap, &n), 0);
 	assert_int_equal(n, 0);
-	assert_null(lease_set_next(s, &i));
+	lease_set_sorted(s, &n);
+	assert_int_equal(n, 0);
 	lease_set_free(NULL);
 }
 
@@ -354,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_set_invalid_name),
 		cmocka_unit_test(test_set_many),
 		cmocka_unit_test(test_set_empty_snapshot),
+		cmocka_unit_test(test_set_sorted_random_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
