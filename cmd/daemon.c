@@ -14,9 +14,11 @@
  *
  * After start-up everything is driven by events, all coalesced into one
  * reconcile: the peer set changed, a netlink notification says something of
- * ours changed (a deleted device, route, neighbour or FDB entry), or the
- * periodic resync fired. Each reconcile is a full desired-vs-actual pass in
- * the backend. SIGTERM leaves the datapath and rules in place.
+ * ours changed that we did not write (a deleted device, route, neighbour or
+ * FDB entry), or the periodic resync fired. The backend plans a peer change
+ * against its belief of the kernel and writes only the difference; a full
+ * dump-and-compare pass runs at start, after any foreign change, and every
+ * 10 s. SIGTERM leaves the datapath and rules in place.
  */
 #include "daemon.h"
 
