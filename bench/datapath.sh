@@ -7,19 +7,23 @@
 # cluster-lib.sh); the pods are wired by the real CNI plugin. For each of
 # 1 and 4 parallel streams: underlay first (iperf3 between the two node
 # namespaces over eth0), then pod to pod (server in a pod on node 2, client
-# in a pod on node 1), so that both see the same machine state.
+# in a pod on node 1), so that both see the same machine state. This pair
+# is repeated REPS times (default 3) and the medians are reported, since
+# veth throughput on a shared 2-core machine varies from run to run.
 #
-#   BUILD_DIR=build bench/datapath.sh BACKEND SECONDS
+#   BUILD_DIR=build bench/datapath.sh BACKEND SECONDS [REPS]
 #   BACKEND: vxlan | vxlan-dr (vxlan with DirectRouting) | host-gw
 #
-# Prints one JSON object: {"backend", "seconds", "streams": {"1": {"underlay_bps",
-# "pod_bps"}, "4": {...}}, "route"} (route = node 1's route to node 2's podCIDR).
+# Prints one JSON object: {"backend", "seconds", "reps", "streams": {"1":
+# {"underlay_bps", "pod_bps" (medians), "underlay_samples", "pod_samples"},
+# "4": {...}}, "route"} (route = node 1's route to node 2's podCIDR).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 export SRC_DIR=$src
 export BUILD_DIR=${BUILD_DIR:-$src/build}
 name=${1:?usage: datapath.sh vxlan|vxlan-dr|host-gw SECONDS}
 secs=${2:-10}
+reps=${3:-3}
 
 case $name in
 vxlan) BACKEND=vxlan ;;
@@ -67,17 +71,28 @@ iperf() {
 	python3 -c 'import json, sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]))' "$out"
 }
 
-declare -A ul pod
-for s in 1 4; do
-	ul[$s]=$(iperf "$(ns_of 1)" "$(ns_of 2)" 203.0.113.2 "$s")
-	pod[$s]=$(iperf "$(pod_ns 1 1)" "$(pod_ns 2 1)" "$dst" "$s")
-	echo "datapath: $name, $s stream(s): underlay ${ul[$s]} bit/s, pod ${pod[$s]} bit/s" >&2
+: >"$WORK/samples"
+for r in $(seq "$reps"); do
+	for s in 1 4; do
+		u=$(iperf "$(ns_of 1)" "$(ns_of 2)" 203.0.113.2 "$s")
+		p=$(iperf "$(pod_ns 1 1)" "$(pod_ns 2 1)" "$dst" "$s")
+		echo "$s $u $p" >>"$WORK/samples"
+		echo "datapath: $name, run $r, $s stream(s): underlay $u bit/s, pod $p bit/s" >&2
+	done
 done
 
-python3 - "$name" "$secs" "${ul[1]}" "${pod[1]}" "${ul[4]}" "${pod[4]}" "$route" <<'PY'
-import json, sys
-name, secs, u1, p1, u4, p4, route = sys.argv[1:]
-print(json.dumps({"backend": name, "seconds": int(secs), "route": route,
-                  "streams": {"1": {"underlay_bps": int(u1), "pod_bps": int(p1)},
-                              "4": {"underlay_bps": int(u4), "pod_bps": int(p4)}}}))
+python3 - "$name" "$secs" "$reps" "$route" "$WORK/samples" <<'PY'
+import json, statistics, sys
+name, secs, reps, route, samples = sys.argv[1:]
+streams = {}
+for line in open(samples):
+    s, u, p = line.split()
+    d = streams.setdefault(s, {"underlay_samples": [], "pod_samples": []})
+    d["underlay_samples"].append(int(u))
+    d["pod_samples"].append(int(p))
+for d in streams.values():
+    d["underlay_bps"] = statistics.median(d["underlay_samples"])
+    d["pod_bps"] = statistics.median(d["pod_samples"])
+print(json.dumps({"backend": name, "seconds": int(secs), "reps": int(reps), "route": route,
+                  "streams": streams}))
 PY
