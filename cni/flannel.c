@@ -145,7 +145,7 @@ static int cmd_add(const struct cni_args *a, struct cni_error *e)
 	r = print_config(d, &config, &len);
 	if (r < 0)
 		return cni_error_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
-	log_info("delegate configuration for %s: %s", a->container_id, config);
+	log_v(1, "delegate configuration for %s: %s", a->container_id, config);
 
 	r = cni_state_save(a->conf.data_dir, a->container_id, config, len);
 	if (r < 0)

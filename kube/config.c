@@ -400,7 +400,8 @@ int kube_config_load(const char *kubeconfig_path, const char *api_url, struct ku
 			c.ca_file = NULL;
 		}
 	} else {
-		log_warn(
+		/* client-go's words; in a DaemonSet this is the normal case, so not a warning. */
+		log_info(
 			"Neither --kubeconfig nor --master was specified.  Using the inClusterConfig.  This might not work.");
 		r = kube_config_in_cluster(getenv("KUBERNETES_SERVICE_HOST"),
 					   getenv("KUBERNETES_SERVICE_PORT"), sa_dir, &c, err);

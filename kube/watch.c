@@ -108,6 +108,16 @@ struct name_set {
 	size_t n_buckets, n;
 };
 
+/* " (HTTP 503)" for an error status; "" when the failure came after a 2xx
+ * (a stream cut mid-way) or before any response. */
+static const char *status_suffix(long status, char buf[static 32])
+{
+	if (status < 300)
+		return "";
+	snprintf(buf, 32, " (HTTP %ld)", status);
+	return buf;
+}
+
 static size_t name_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ULL;
@@ -323,7 +333,7 @@ static void list_done(int r, long status, const char *body, size_t len, void *us
 	struct kube_watch *w = userdata;
 	struct kube_list_meta meta = {};
 	struct errmsg err = {};
-	char msg[256];
+	char msg[256], code[32];
 
 	w->req = NULL;
 	if (r >= 0) {
@@ -340,8 +350,8 @@ static void list_done(int r, long status, const char *body, size_t len, void *us
 		return;
 	} else {
 		kube_status_message(body, len, msg, sizeof(msg), NULL);
-		log_warn("Listing nodes failed: %s%s%s (HTTP %ld), will retry", strerror(-r),
-			 msg[0] ? ": " : "", msg, status);
+		log_warn("Listing nodes failed: %s%s%s%s, will retry", strerror(-r),
+			 msg[0] ? ": " : "", msg, status_suffix(status, code));
 	}
 	kube_list_stream_done(&w->ls);
 	batch_end(w);
@@ -496,7 +506,7 @@ static int watch_data(const char *data, size_t n, void *userdata)
 static void watch_done(int r, long status, const char *body, size_t len, void *userdata)
 {
 	struct kube_watch *w = userdata;
-	char msg[256];
+	char msg[256], code[32];
 
 	w->req = NULL;
 	line_framer_reset(&w->framer);
@@ -521,9 +531,8 @@ static void watch_done(int r, long status, const char *body, size_t len, void *u
 		      w->rv);
 	} else {
 		kube_status_message(body, len, msg, sizeof(msg), NULL);
-		log_warn(
-			"Watching nodes failed: %s%s%s (HTTP %ld), re-watching from resourceVersion %s",
-			strerror(-r), msg[0] ? ": " : "", msg, status, w->rv);
+		log_warn("Watching nodes failed: %s%s%s%s, re-watching from resourceVersion %s",
+			 strerror(-r), msg[0] ? ": " : "", msg, status_suffix(status, code), w->rv);
 	}
 	(void)schedule_backoff(w, W_WATCHING);
 }
