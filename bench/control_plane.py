@@ -24,7 +24,7 @@ Measured:
 
 Prints one JSON object on stdout; progress goes to stderr.
 
-  control_plane.py --build-dir B --nodes N [--events 200] [--rate 50]
+  control_plane.py --build-dir B --nodes N [--events 200] [--rate 50] [--wrap CMD]
 """
 
 import argparse
@@ -236,7 +236,8 @@ class Bench:
         env = {"PATH": os.environ["PATH"], "NODE_NAME": "bench-node", "KUBERNETES_SERVICE_HOST": API_IP,
                "KUBERNETES_SERVICE_PORT": "6443", "FLANNEL_SA_DIR": sa}
         logf = open(os.path.join(self.work, "flanneld.log"), "w")
-        cmd = ["ip", "netns", "exec", self.ns, os.path.join(self.args.build_dir, "cmd", "flanneld"),
+        cmd = ["ip", "netns", "exec", self.ns] + self.args.wrap.split() + [
+               os.path.join(self.args.build_dir, "cmd", "flanneld"),
                "--kube-subnet-mgr", "--ip-masq", "--net-config-path", conf,
                "--subnet-file", os.path.join(self.work, "subnet.env")]
         t0 = time.monotonic_ns()
@@ -368,6 +369,9 @@ def main():
     ap.add_argument("--rate", type=float, default=50)
     ap.add_argument("--timeout", type=int, default=120, help="seconds to wait for convergence")
     ap.add_argument("--keep-logs", help="copy flanneld's and the server's logs into this folder")
+    ap.add_argument("--wrap", default="", help="run flanneld under this command, for profiling "
+                    "(e.g. \"valgrind --tool=massif --massif-out-file=/tmp/m.out\"); the figures are then "
+                    "those of the wrapper")
     args = ap.parse_args()
     if not 1 <= args.nodes <= BLOCKS - 2 - args.events or not 1 <= args.events <= 255 or args.rate <= 0:
         ap.error("need 1 <= --nodes <= %d - 2 - --events, 1 <= --events <= 255, --rate > 0" % BLOCKS)

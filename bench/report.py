@@ -212,8 +212,8 @@ def svg_plot(rows, path):
     o.append('<circle cx="60" cy="%d" r="4" fill="#1f5fbf"/><text x="70" y="%d">this flanneld</text>' % (ly0, ly0 + 4))
     o.append('<rect x="176" y="%d" width="8" height="8" fill="#d9480f"/><text x="190" y="%d">upstream flanneld '
              '(reference figures)</text>' % (ly0 - 4, ly0 + 4))
-    o.append('<line x1="380" x2="410" y1="%d" y2="%d" stroke="#2a2" stroke-dasharray="5,3"/>'
-             '<text x="416" y="%d">target at 5000 nodes</text>' % (ly0, ly0, ly0 + 4))
+    o.append('<line x1="440" x2="470" y1="%d" y2="%d" stroke="#2a2" stroke-dasharray="5,3"/>'
+             '<text x="476" y="%d">target at 5000 nodes</text>' % (ly0, ly0, ly0 + 4))
     o.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(o) + "\n")
