@@ -83,7 +83,9 @@ start_etcd() {
 
 ip netns add "$NS_UL"
 ip -n "$NS_UL" link set lo up
-ip -n "$NS_UL" link add br0 type bridge
+# A fixed MAC: a bridge without one takes the lowest MAC of its ports, which
+# changes as nodes join and leaves the nodes' ARP entries for etcd stale.
+ip -n "$NS_UL" link add br0 address 02:00:00:00:00:fe type bridge
 ip -n "$NS_UL" link set br0 up
 ip -n "$NS_UL" addr add "$ETCD_IP/24" dev br0
 start_etcd
