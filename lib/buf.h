@@ -17,7 +17,10 @@ struct buf {
 	size_t cap;
 };
 
-#define BUF_INIT {0}
+#define BUF_INIT  \
+	{         \
+		0 \
+	}
 
 int buf_append(struct buf *b, const void *data, size_t n);
 int buf_puts(struct buf *b, const char *s);

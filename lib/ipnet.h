@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define IP_ADDR_STRLEN INET6_ADDRSTRLEN        /* 46, includes NUL */
-#define IP_NET_STRLEN  (INET6_ADDRSTRLEN + 4)  /* addr + "/128" */
+#define IP_ADDR_STRLEN INET6_ADDRSTRLEN	      /* 46, includes NUL */
+#define IP_NET_STRLEN  (INET6_ADDRSTRLEN + 4) /* addr + "/128" */
 
 struct ip_addr {
 	int family; /* AF_INET, AF_INET6, or 0 when unset */

@@ -33,14 +33,16 @@ void log_internal(char severity, const char *file, int line, const char *fmt, ..
 int log_internal_errno(char severity, const char *file, int line, int err, const char *fmt, ...)
 	_printf_(5, 6);
 
-#define log_info(...)   log_internal('I', __FILE_NAME__, __LINE__, __VA_ARGS__)
-#define log_warn(...)   log_internal('W', __FILE_NAME__, __LINE__, __VA_ARGS__)
-#define log_error(...)  log_internal('E', __FILE_NAME__, __LINE__, __VA_ARGS__)
-#define log_v(level, ...)                                                                          \
-	do {                                                                                       \
-		if (_unlikely_(log_verbosity >= (level)))                                          \
-			log_internal('I', __FILE_NAME__, __LINE__, __VA_ARGS__);                   \
+#define log_info(...)  log_internal('I', __FILE_NAME__, __LINE__, __VA_ARGS__)
+#define log_warn(...)  log_internal('W', __FILE_NAME__, __LINE__, __VA_ARGS__)
+#define log_error(...) log_internal('E', __FILE_NAME__, __LINE__, __VA_ARGS__)
+#define log_v(level, ...)                                                        \
+	do {                                                                     \
+		if (_unlikely_(log_verbosity >= (level)))                        \
+			log_internal('I', __FILE_NAME__, __LINE__, __VA_ARGS__); \
 	} while (0)
 
-#define log_warn_errno(err, ...)  log_internal_errno('W', __FILE_NAME__, __LINE__, (err), __VA_ARGS__)
-#define log_error_errno(err, ...) log_internal_errno('E', __FILE_NAME__, __LINE__, (err), __VA_ARGS__)
+#define log_warn_errno(err, ...) \
+	log_internal_errno('W', __FILE_NAME__, __LINE__, (err), __VA_ARGS__)
+#define log_error_errno(err, ...) \
+	log_internal_errno('E', __FILE_NAME__, __LINE__, (err), __VA_ARGS__)

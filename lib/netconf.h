@@ -24,7 +24,7 @@ struct netconf {
 	struct ip_net network; /* masked */
 	bool has_ipv6_network;
 	struct ip_net ipv6_network;
-	uint32_t subnet_len; /* 0: unset (computed by netconf_check) */
+	uint32_t subnet_len;		       /* 0: unset (computed by netconf_check) */
 	struct ip_addr subnet_min, subnet_max; /* family 0: unset */
 	uint32_t ipv6_subnet_len;
 	struct ip_addr ipv6_subnet_min, ipv6_subnet_max;
