@@ -59,7 +59,9 @@ setup_topology() {
 	[ "$(id -u)" = 0 ] || fail "needs root (CAP_NET_ADMIN) to create namespaces"
 	[ -x "$DRIVER" ] || fail "$DRIVER not built"
 	ip netns add "$NS_UL"
-	ip -n "$NS_UL" link add br0 type bridge
+	# A fixed MAC: a bridge otherwise takes its lowest port MAC, which changes as
+	# nodes join and leaves stale ARP entries behind.
+	ip -n "$NS_UL" link add br0 address 02:00:00:00:00:fe type bridge
 	ip -n "$NS_UL" link set br0 up
 	ip -n "$NS_UL" link set lo up
 	for n in "${NODES[@]}"; do

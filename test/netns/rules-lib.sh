@@ -61,7 +61,9 @@ setup_topology() {
 		ip netns add "$ns"
 		ip -n "$ns" link set lo up
 	done
-	ip -n "$NS_UL" link add br0 type bridge
+	# A fixed MAC: a bridge otherwise takes its lowest port MAC, which changes as
+	# nodes join and leaves stale ARP entries behind.
+	ip -n "$NS_UL" link add br0 address 02:00:00:00:00:fe type bridge
 	ip -n "$NS_UL" link set br0 up
 	for ns in "$NS_NODE" "$NS_OUT" "$NS_PEER"; do
 		ip -n "$NS_UL" link add "p-${ns##*-}" type veth peer name eth0 netns "$ns"

@@ -85,7 +85,9 @@ cluster_underlay() {
 	[ -x "$FLANNELD" ] || fail "$FLANNELD not built"
 	ip netns add "$NS_UL"
 	ip -n "$NS_UL" link set lo up
-	ip -n "$NS_UL" link add br0 type bridge
+	# A fixed MAC: a bridge otherwise takes its lowest port MAC, which changes as
+	# nodes join and leaves stale ARP entries behind.
+	ip -n "$NS_UL" link add br0 address 02:00:00:00:00:fe type bridge
 	ip -n "$NS_UL" link set br0 up
 	ip -n "$NS_UL" addr add "$API_IP/24" dev br0
 	ip -n "$NS_UL" addr add 2001:db8:1::fe/64 dev br0 nodad
