@@ -21,7 +21,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config \
         libcurl4-openssl-dev libcjson-dev libnl-3-dev libnl-route-3-dev \
-        libssl-dev libmicrohttpd-dev \
+        libssl-dev \
     && rm -rf /var/lib/apt/lists/*
 COPY . /src
 WORKDIR /src
@@ -37,7 +37,7 @@ FROM debian:12-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         iptables nftables ca-certificates \
-        libcurl4 libcjson1 libnl-3-200 libnl-route-3-200 libmicrohttpd12 libssl3 \
+        libcurl4 libcjson1 libnl-3-200 libnl-route-3-200 libssl3 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=builder /out/ /
 LABEL org.opencontainers.image.title="flannel" \

@@ -426,6 +426,11 @@ static int prepare_backend(struct daemon *d, const struct kube_node *node)
 		.json_len = strlen(d->nc->backend_json),
 		.ipv4 = d->nc->enable_ipv4,
 		.ipv6 = d->nc->enable_ipv6,
+		/* Several flannel networks may share the host: routes are ours by network. */
+		.has_network = d->nc->has_network,
+		.network = d->nc->network,
+		.has_network6 = d->nc->has_ipv6_network,
+		.network6 = d->nc->ipv6_network,
 	};
 	struct errmsg err = {0};
 	int r;
@@ -852,7 +857,7 @@ static int render_status(struct daemon *d, bool json, struct buf *out)
 	return json ? status_render_json(&rep, out) : status_render_text(&rep, out);
 }
 
-static int on_http(const char *path, const char *query, struct buf *body, const char **content_type,
+static int on_http(const char *path, const char *format, struct buf *body, const char **content_type,
 		   void *userdata)
 {
 	struct daemon *d = userdata;
@@ -870,7 +875,7 @@ static int on_http(const char *path, const char *query, struct buf *body, const 
 		return render_metrics(d, body) < 0 ? 500 : 200;
 	}
 	if (strcmp(path, "/status") == 0) {
-		bool json = query && strcmp(query, "json") == 0;
+		bool json = format && strcmp(format, "json") == 0;
 
 		if (json)
 			*content_type = "application/json";

@@ -10,7 +10,7 @@ PACKAGES=(
 	clang libclang-rt-14-dev clang-format
 	# libraries
 	libcurl4-openssl-dev libcjson-dev libnl-3-dev libnl-route-3-dev libssl-dev
-	libmicrohttpd-dev libcmocka-dev
+	libcmocka-dev
 	# tests, demo, benchmarks
 	python3 python3-yaml python3-kubernetes openssl iproute2 iputils-ping procps kmod curl
 	iptables nftables containernetworking-plugins etcd-server etcd-client iperf3
