@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Test helper: the recorded kube-apiserver exchanges in shared/kube-wire,
- * found at $SRC_DIR/../shared/kube-wire. wire_response_body() returns the
+ * Test helper: the recorded kube-apiserver exchanges, kept in the tree at
+ * $SRC_DIR/test/apiserver/kube-wire (copies of the project's shared
+ * recordings, also replayed against the test API server). wire_response_body() returns the
  * response body of an NN-name.http file (everything after the blank line
  * following "### response").
  */
@@ -19,7 +20,7 @@ static __attribute__((noinline, unused)) char *wire_read(const char *name, size_
 	char path[4096];
 	char *data = NULL;
 
-	snprintf(path, sizeof(path), "%s/../shared/kube-wire/%s", src ? src : ".", name);
+	snprintf(path, sizeof(path), "%s/test/apiserver/kube-wire/%s", src ? src : ".", name);
 	if (read_file_bounded(path, 16 * 1024 * 1024, &data, len) < 0) {
 		fprintf(stderr, "cannot read %s\n", path);
 		abort();
