@@ -43,6 +43,15 @@ struct backend_config {
 	const struct ext_iface *ext; /* copied */
 	bool ipv4;
 	bool ipv6;
+	/*
+	 * Our Network / IPv6Network (netconf). Routes of protocol 63 that are
+	 * not on our own device are ours only inside them, so that several
+	 * flannel networks can share a host; none: every such route is ours.
+	 */
+	bool has_network;
+	struct ip_net network;
+	bool has_network6;
+	struct ip_net network6;
 	/* The VtepMAC(s) found in our node's annotations: kept across restarts. */
 	bool has_mac;
 	uint8_t mac[6];

@@ -66,6 +66,7 @@ static int hostgw_prepare(struct backend *b, struct plan_params *ret)
 		p.fam[fi].ext_ifindex = b->ext.ifindex;
 		p.fam[fi].route_priority = fi == 0 ? 0 : 1024;
 	}
+	backend_params_networks(b, &p);
 	*ret = p;
 	return 0;
 }
@@ -76,7 +77,7 @@ static bool hostgw_owns_event(const struct backend *b, const struct nl_event *ev
 	case NL_EVENT_LINK:
 		return ev->ifindex == b->ext.ifindex;
 	case NL_EVENT_ROUTE:
-		return ev->proto == NL_PROTO_FLANNEL;
+		return backend_owns_route(b, ev, 0);
 	case NL_EVENT_ADDR:
 	case NL_EVENT_NEIGH:
 		return false;

@@ -373,7 +373,15 @@ static int build_desired(const struct plan_params *p, int fi, const struct lease
 	return 0;
 }
 
-static int build_actual(const struct plan_actual *a, int fi, struct entries *out)
+bool plan_route_is_ours(const struct plan_family *f, uint8_t proto, const struct route_spec *r)
+{
+	if (f->vxlan && f->dev_ifindex > 0 && r->ifindex == f->dev_ifindex)
+		return true;
+	return r->proto == proto && (!f->has_network || ip_net_contains_net(&f->network, &r->dst));
+}
+
+static int build_actual(const struct plan_params *p, const struct plan_actual *a, int fi,
+			struct entries *out)
 {
 	const int family = fi == 0 ? AF_INET : AF_INET6;
 	int r;
@@ -396,7 +404,8 @@ static int build_actual(const struct plan_actual *a, int fi, struct entries *out
 	}
 	for (size_t k = 0; k < a->n_routes; k++) {
 		struct entry e = {.kind = PLAN_ROUTE, .family = family, .peer = -1};
-		if (a->routes[k].family != family)
+		if (a->routes[k].family != family ||
+		    !plan_route_is_ours(&p->fam[fi], p->proto, &a->routes[k]))
 			continue;
 		e.route = a->routes[k];
 		r = entries_push(out, &e);
@@ -725,7 +734,9 @@ static bool params_equal(const struct params_copy *c, const struct plan_params *
 		if (a->enabled != b->enabled || a->vxlan != b->vxlan ||
 		    a->dev_ifindex != b->dev_ifindex || a->ext_ifindex != b->ext_ifindex ||
 		    a->direct_routing != b->direct_routing ||
-		    a->route_priority != b->route_priority || a->n_direct_nets != b->n_direct_nets)
+		    a->route_priority != b->route_priority ||
+		    a->n_direct_nets != b->n_direct_nets || a->has_network != b->has_network ||
+		    (a->has_network && !ip_net_equal(&a->network, &b->network)))
 			return false;
 		for (size_t k = 0; k < a->n_direct_nets; k++)
 			if (!ip_net_equal(&a->direct_nets[k], &b->direct_nets[k]))
@@ -814,7 +825,7 @@ static int compute(const struct plan_params *p, const struct lease *const *peers
 				}
 			}
 			plan.n_desired += want.n;
-			r = build_actual(&actual[fi], fi, &have);
+			r = build_actual(p, &actual[fi], fi, &have);
 		}
 		if (r >= 0)
 			r = diff_family(&want, &have, fi, &plan, buckets);
@@ -1267,7 +1278,8 @@ static enum plan_event_class classify_route(const struct plan_state *s, const st
 
 	if (r->family != AF_INET && r->family != AF_INET6)
 		return PLAN_EVENT_FOREIGN;
-	if (r->table != NL_TABLE_MAIN)
+	if (r->table != NL_TABLE_MAIN ||
+	    !plan_route_is_ours(&s->params.fam[fi], s->params.proto, r))
 		return PLAN_EVENT_IGNORE; /* never dumped as ours */
 	rec = find_by_subnet(s, fi, &r->dst.addr);
 	if (rec && (rec->st.want & PLAN_BIT(PLAN_ROUTE, fi)) &&

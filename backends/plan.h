@@ -14,7 +14,9 @@
  * Routes carry the protocol given in the parameters.
  *
  * Actual entries are those the caller dumped as ours: everything on our
- * device, and routes elsewhere only with our protocol. The diff is a
+ * device, and routes elsewhere only with our protocol and, when the family
+ * has a network, inside it (another flannel network on the same host owns
+ * the rest; plan_route_is_ours). The diff is a
  * sort-merge by key (neighbour: IP; FDB: MAC + remote; route: prefix +
  * metric). Adds/replaces come first in the order neighbour, FDB, route;
  * deletes of stale entries follow in reverse order (route, FDB, neighbour),
@@ -67,6 +69,9 @@ struct plan_family {
 	const struct ip_net *direct_nets; /* connected subnets of the external interface */
 	size_t n_direct_nets;
 	uint32_t route_priority; /* 0 for IPv4; 1024 (the kernel's default) for IPv6 */
+	/* Our Network: a route not on dev_ifindex is ours only inside it. */
+	bool has_network;
+	struct ip_net network;
 };
 
 struct plan_params {
@@ -144,6 +149,9 @@ int plan_compute_state(const struct plan_params *p, const struct lease *const *p
  */
 int plan_update(const struct plan_params *p, const struct lease *const *peers, size_t n_peers,
 		struct plan_state **state, struct plan *ret);
+
+/* Is a route (not of protocol "kernel") on dev_ifindex, or of our protocol elsewhere, ours? */
+bool plan_route_is_ours(const struct plan_family *f, uint8_t proto, const struct route_spec *r);
 
 enum plan_event_class {
 	PLAN_EVENT_IGNORE,  /* not ours to manage (learnt FDB, dynamic neighbour, other table) */

@@ -44,6 +44,12 @@ int backend_new(struct nlh *h, const struct backend_config *cfg, struct backend 
 	b->ext = *cfg->ext;
 	b->ipv4 = cfg->ipv4;
 	b->ipv6 = cfg->ipv6;
+	b->has_network[0] = cfg->has_network;
+	b->network[0] = cfg->network;
+	b->has_network[1] = cfg->has_network6;
+	b->network[1] = cfg->network6;
+	for (int fi = 0; fi < 2; fi++)
+		ip_net_mask(&b->network[fi]);
 	b->has_mac = cfg->has_mac;
 	memcpy(b->mac, cfg->mac, 6);
 	b->has_mac6 = cfg->has_mac6;
@@ -115,6 +121,26 @@ void backend_invalidate(struct backend *b)
 {
 	plan_state_free(b->belief);
 	b->belief = NULL;
+}
+
+void backend_params_networks(const struct backend *b, struct plan_params *p)
+{
+	for (int fi = 0; fi < 2; fi++) {
+		p->fam[fi].has_network = b->has_network[fi];
+		p->fam[fi].network = b->network[fi];
+	}
+}
+
+bool backend_owns_route(const struct backend *b, const struct nl_event *ev, int dev_ifindex)
+{
+	struct plan_family f = {.vxlan = dev_ifindex > 0, .dev_ifindex = dev_ifindex};
+	int fi = ev->route.family == AF_INET6;
+
+	if (dev_ifindex > 0 && ev->route.ifindex == dev_ifindex)
+		return ev->proto != NL_PROTO_KERNEL;
+	f.has_network = b->has_network[fi];
+	f.network = b->network[fi];
+	return plan_route_is_ours(&f, NL_PROTO_FLANNEL, &ev->route);
 }
 
 /*

@@ -30,6 +30,8 @@ struct backend {
 	struct nlh *nl; /* borrowed */
 	struct ext_iface ext;
 	bool ipv4, ipv6;
+	bool has_network[2]; /* [0] IPv4, [1] IPv6 */
+	struct ip_net network[2];
 	bool has_mac, has_mac6;
 	uint8_t mac[6], mac6[6];
 	bool has_own;
@@ -54,6 +56,10 @@ extern const struct backend_ops hostgw_backend_ops;
 /* The connected (masked) subnets of a family on ifindex: the "same L2 segment" test. */
 int backend_connected_nets(struct backend *b, int family, int ifindex, struct ip_net **ret,
 			   size_t *ret_n);
+/* Fill the planner's network of each family (the route ownership rule). */
+void backend_params_networks(const struct backend *b, struct plan_params *p);
+/* Is a route notification about a route of ours (on dev_ifindex, or protocol 63 in our network)? */
+bool backend_owns_route(const struct backend *b, const struct nl_event *ev, int dev_ifindex);
 /* Discard pending notifications: the full pass about to dump sees their effects. */
 int backend_drain_events(struct backend *b);
 /* Read pending notifications into b->resync (and the belief), as backend_handle_events. */

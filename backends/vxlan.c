@@ -242,6 +242,7 @@ static int vxlan_prepare(struct backend *b, struct plan_params *ret)
 			f->n_direct_nets = v->n_direct_nets[fi];
 		}
 	}
+	backend_params_networks(b, &p);
 	*ret = p;
 	return 0;
 }
@@ -260,7 +261,8 @@ static bool vxlan_owns_event(const struct backend *b, const struct nl_event *ev)
 	case NL_EVENT_ADDR:
 		return on_dev || (v->cfg.direct_routing && ev->ifindex == b->ext.ifindex);
 	case NL_EVENT_ROUTE:
-		return (on_dev && ev->proto != NL_PROTO_KERNEL) || ev->proto == NL_PROTO_FLANNEL;
+		return backend_owns_route(
+			b, ev, ev->route.family == AF_INET6 ? v->ifindex[1] : v->ifindex[0]);
 	case NL_EVENT_NEIGH:
 		return on_dev;
 	case NL_EVENT_OVERRUN:

@@ -1,22 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# flanneld without Kubernetes: three real flanneld in three namespaces get
-# their subnets from a real etcd and carry traffic between each other, once
-# over vxlan and once over host-gw (each network under its own
-# --etcd-prefix, as upstream's functional suite). Like upstream's test,
-# every node puts the address of its FLANNEL_SUBNET on a local interface
-# (dummy0, a veth here) and pings the others' from it.
+# flanneld without Kubernetes: real flanneld get their subnets from a real
+# etcd and carry traffic between each other. Every node runs two flannel
+# networks side by side, as upstream's functional multi-network test: a
+# vxlan one and a host-gw one, each under its own --etcd-prefix and
+# --subnet-file. Like upstream's test, every node puts the address of each
+# FLANNEL_SUBNET on a local interface (dummy-v / dummy-h, veths here) and
+# pings the others' from it.
 #
 #                    [ $P-ul ]  bridge br0 203.0.113.254/24, etcd :2379
 #               /         |           |           \
-#         [ $P-X-n1 ]  [ $P-X-n2 ]  [ $P-X-n3 ]  [ $P-X-n4 ]     eth0 203.0.113.N/24
-#          flanneld     flanneld     flanneld     (joins late)   dummy0 (veth) = FLANNEL_SUBNET
+#          [ $P-n1 ]   [ $P-n2 ]   [ $P-n3 ]   [ $P-n4 ]     eth0 203.0.113.N/24
+#          flanneld v  flanneld v  flanneld v  (joins late)  dummy-v = vxlan FLANNEL_SUBNET
+#          flanneld h  flanneld h  flanneld h                dummy-h = host-gw FLANNEL_SUBNET
 #
-# X is v (vxlan, /vxlan/network, 198.18.0.0/16) or h (host-gw, /hostgw/network,
-# 198.19.0.0/16). Also: a restarted flanneld keeps its subnet and the
-# datapath; etcd killed for a while changes no route and no ping fails; after
-# etcd is back a new node is seen by the others. Nothing is added to the
-# root namespace; everything is removed on exit.
+# v: vxlan, /vxlan/network, 198.18.0.0/16; h: host-gw, /hostgw/network,
+# 198.19.0.0/16. Neither network's flanneld touches the other's routes, over
+# several resync periods. Also: a restarted flanneld keeps its subnet and
+# the datapath; etcd killed for a while changes no route and no ping fails;
+# after etcd is back a new node is seen by the others. Nothing is added to
+# the root namespace; everything is removed on exit.
 set -euo pipefail
 : "${BUILD_DIR:?BUILD_DIR must be set}"
 
@@ -90,26 +93,30 @@ ip -n "$NS_UL" link set br0 up
 ip -n "$NS_UL" addr add "$ETCD_IP/24" dev br0
 start_etcd
 
-# node X N: a namespace on the underlay.
+# node N: a namespace on the underlay.
 node() {
-	local x=$1 n=$2 ns=$P-$1-n$2
+	local n=$1 ns=$P-n$1
 	ip netns add "$ns"
 	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
-	ip -n "$NS_UL" link add "$x$n" type veth peer name eth0 netns "$ns"
-	ip -n "$NS_UL" link set "$x$n" master br0 up
+	ip -n "$NS_UL" link add "n$n" type veth peer name eth0 netns "$ns"
+	ip -n "$NS_UL" link set "n$n" master br0 up
 	ip -n "$ns" link set lo up
 	ip -n "$ns" link set eth0 up
 	ip -n "$ns" addr add "203.0.113.$n/24" dev eth0
 	ip -n "$ns" route add default via "$ETCD_IP" dev eth0
-	mkdir -p "$W/$x$n"
 	wait_for 10 "node $n's underlay" ip netns exec "$ns" ping -c 1 -W 1 "$ETCD_IP"
 }
 
-# flanneld X N PREFIX: flanneld in etcd mode, log in $W/XN/flanneld.log.
+prefix_of() { case $1 in v) echo /vxlan/network ;; h) echo /hostgw/network ;; esac; }
+name_of() { case $1 in v) echo vxlan ;; h) echo host-gw ;; esac; }
+network_of() { case $1 in v) echo 198.18.0.0/16 ;; h) echo 198.19.0.0/16 ;; esac; }
+
+# flanneld X N: network X's flanneld in etcd mode on node N, log in $W/XN/flanneld.log.
 flanneld() {
-	local x=$1 n=$2 prefix=$3
-	ip netns exec "$P-$x-n$n" "$FLANNELD" --etcd-endpoints "http://127.0.0.1:4001,$EP" \
-		--etcd-prefix "$prefix" --subnet-file "$W/$x$n/subnet.env" \
+	local x=$1 n=$2
+	mkdir -p "$W/$x$n"
+	ip netns exec "$P-n$n" "$FLANNELD" --etcd-endpoints "http://127.0.0.1:4001,$EP" \
+		--etcd-prefix "$(prefix_of "$x")" --subnet-file "$W/$x$n/subnet.env" \
 		>>"$W/$x$n/flanneld.log" 2>&1 &
 	FPID[$x$n]=$!
 	PIDS+=($!)
@@ -122,17 +129,18 @@ in_ns() {
 	shift
 	ip netns exec "$ns" "$@"
 }
-routes() { ip -n "$1" -4 route show | grep -v 'dev eth0 proto kernel' | sort; }
+routes() { ip -n "$1" -4 route show | grep -v 'proto kernel' | sort; }
+all_routes() { for n in "$@"; do routes "$P-n$n"; done; }
 
-# ping_all X N...: every listed node pings every other one from its dummy0.
+# ping_all X N...: on network X every listed node pings every other one from its dummy-X.
 ping_all() {
 	local x=$1 a b
 	shift
 	for a in "$@"; do
 		for b in "$@"; do
 			[ "$a" = "$b" ] && continue
-			in_ns "$P-$x-n$a" ping -c 1 -W 2 -I "$(dummy_ip "$x$a")" "$(dummy_ip "$x$b")" \
-				>/dev/null || fail "$x: node $a cannot reach node $b"
+			in_ns "$P-n$a" ping -c 1 -W 2 -I "$(dummy_ip "$x$a")" "$(dummy_ip "$x$b")" \
+				>/dev/null || fail "$(name_of "$x"): node $a cannot reach node $b"
 		done
 	done
 }
@@ -151,67 +159,117 @@ wait_mesh() {
 # the dummy module is not always there, a veth pair does the same).
 add_dummy() {
 	local x=$1 n=$2
-	ip -n "$P-$x-n$n" link add dummy0 type veth peer name dummy0p
-	ip -n "$P-$x-n$n" addr add "$(subnet_of "$x$n")" dev dummy0
-	ip -n "$P-$x-n$n" link set dummy0p up
-	ip -n "$P-$x-n$n" link set dummy0 up
+	ip -n "$P-n$n" link add "dummy-$x" type veth peer name "dummy-${x}p"
+	ip -n "$P-n$n" addr add "$(subnet_of "$x$n")" dev "dummy-$x"
+	ip -n "$P-n$n" link set "dummy-${x}p" up
+	ip -n "$P-n$n" link set "dummy-$x" up
 }
 
-# run_network X PREFIX NETWORK BACKEND
-run_network() {
-	local x=$1 prefix=$2 network=$3 backend=$4 n s before after
-	ectl put "$prefix/config" "{\"Network\": \"$network\", \"Backend\": {\"Type\": \"$backend\"}}" >/dev/null
-	for n in 1 2 3; do
-		node "$x" "$n"
-		flanneld "$x" "$n" "$prefix"
+# net_of XN: the subnet of network X's lease on node N (FLANNEL_SUBNET is its first address).
+net_of() {
+	local s
+	s=$(subnet_of "$1")
+	echo "${s%.*}.0/${s#*/}"
+}
+
+# check_routes N...: each node has a vxlan route (flannel.1) and a host-gw
+# route (eth0) to every other listed node's subnets, and no other flannel route.
+check_routes() {
+	local a b got gw
+	for a in "$@"; do
+		got=$(ip -n "$P-n$a" -4 route show proto 63 | awk '{print $1, $2, $3, $4, $5}')
+		for b in "$@"; do
+			[ "$a" = "$b" ] && continue
+			gw=$(net_of "v$b")
+			grep -qx "$(net_of "v$b") via ${gw%/*} dev flannel.1" <<<"$got" ||
+				fail "node $a lacks the vxlan route to node $b: $got"
+			grep -qx "$(net_of "h$b") via 203.0.113.$b dev eth0" <<<"$got" ||
+				fail "node $a lacks the host-gw route to node $b: $got"
+		done
+		[ "$(grep -c . <<<"$got")" = $((2 * ($# - 1))) ] ||
+			fail "node $a has other flannel routes: $got"
 	done
+}
+
+for x in v h; do
+	ectl put "$(prefix_of "$x")/config" \
+		"{\"Network\": \"$(network_of "$x")\", \"Backend\": {\"Type\": \"$(name_of "$x")\"}}" >/dev/null
+done
+for n in 1 2 3; do
+	node "$n"
+	flanneld v "$n"
+	flanneld h "$n"
+done
+for x in v h; do
 	for n in 1 2 3; do
-		wait_for 30 "$backend node $n's subnet.env" test -s "$W/$x$n/subnet.env"
+		wait_for 30 "$(name_of "$x") node $n's subnet.env" test -s "$W/$x$n/subnet.env"
 		add_dummy "$x" "$n"
 	done
 	s=$(for n in 1 2 3; do subnet_of "$x$n"; done | sort -u | wc -l)
-	[ "$s" = 3 ] || fail "$backend: subnets not distinct: $(cat "$W/$x"*/subnet.env)"
-	[ "$(ectl get --prefix --keys-only "$prefix/subnets/" | grep -c .)" = 3 ] ||
-		fail "$backend: not three leases under $prefix"
-	wait_mesh "$x" 1 2 3
-	ok "$backend: three nodes with distinct subnets reach each other"
+	[ "$s" = 3 ] || fail "$(name_of "$x"): subnets not distinct: $(cat "$W/$x"*/subnet.env)"
+	[ "$(ectl get --prefix --keys-only "$(prefix_of "$x")/subnets/" | grep -c .)" = 3 ] ||
+		fail "$(name_of "$x"): not three leases under $(prefix_of "$x")"
+done
+wait_mesh v 1 2 3
+wait_mesh h 1 2 3
+ok "two networks on the same three nodes: distinct subnets, each node reaches the others on both"
 
-	# a restart keeps the subnet, and traffic flows right after
+# Neither flanneld takes the other's routes for its own: every full pass
+# (at start and every 10 s) would delete them. Watch for 25 s.
+check_routes 1 2 3
+before=$(all_routes 1 2 3)
+for _ in $(seq 25); do
+	sleep 1
+	[ "$(all_routes 1 2 3)" = "$before" ] ||
+		fail "routes changed with nothing happening: $(diff <(echo "$before") <(all_routes 1 2 3))"
+done
+ping_all v 1 2 3
+ping_all h 1 2 3
+ok "both networks' routes survived 25 s (two resync periods) untouched"
+
+# a restart keeps the subnet, and traffic flows right after
+for x in v h; do
 	s=$(subnet_of "${x}2")
 	kill -TERM "${FPID[${x}2]}"
 	wait "${FPID[${x}2]}" 2>/dev/null || true
-	flanneld "$x" 2 "$prefix"
-	wait_for 20 "node 2's lease after the restart" grep -q 'Found lease' "$W/${x}2/flanneld.log"
-	[ "$(subnet_of "${x}2")" = "$s" ] || fail "$backend: node 2 changed its subnet over a restart"
-	ping_all "$x" 1 2 3
-	ok "$backend: a restarted node keeps its subnet"
+	flanneld "$x" 2
+	wait_for 20 "node 2's $(name_of "$x") lease after the restart" \
+		grep -q 'Found lease' "$W/${x}2/flanneld.log"
+	[ "$(subnet_of "${x}2")" = "$s" ] || fail "$(name_of "$x"): node 2 changed its subnet over a restart"
+	ping_all v 1 2 3
+	ping_all h 1 2 3
+	ok "$(name_of "$x"): a restarted node keeps its subnet, both networks carry traffic"
+done
 
-	# etcd away: no route changes, no ping fails, nobody exits
-	before=$(for n in 1 2 3; do routes "$P-$x-n$n"; done)
-	kill -KILL "$ETCD_PID"
-	wait "$ETCD_PID" 2>/dev/null || true
-	ETCD_PID=
-	for _ in 1 2 3; do
-		sleep 2
-		ping_all "$x" 1 2 3
-	done
-	after=$(for n in 1 2 3; do routes "$P-$x-n$n"; done)
-	[ "$before" = "$after" ] || fail "$backend: routes changed while etcd was down"
-	for n in 1 2 3; do kill -0 "${FPID[$x$n]}" || fail "$backend: flanneld $n exited"; done
-	start_etcd
-	ok "$backend: etcd down for 6 s left the datapath untouched"
+# etcd away: no route changes, no ping fails, nobody exits
+before=$(all_routes 1 2 3)
+kill -KILL "$ETCD_PID"
+wait "$ETCD_PID" 2>/dev/null || true
+ETCD_PID=
+for _ in 1 2 3; do
+	sleep 2
+	ping_all v 1 2 3
+	ping_all h 1 2 3
+done
+after=$(all_routes 1 2 3)
+[ "$before" = "$after" ] || fail "routes changed while etcd was down"
+for p in "${FPID[@]}"; do kill -0 "$p" || fail "flanneld $p exited"; done
+start_etcd
+ok "etcd down for 6 s left the datapath of both networks untouched"
 
-	# the watches are back: a late node is reachable from everyone
-	node "$x" 4
-	flanneld "$x" 4 "$prefix"
-	wait_for 30 "node 4's subnet.env" test -s "$W/${x}4/subnet.env"
+# the watches are back: a late node is reachable from everyone on both networks
+node 4
+flanneld v 4
+flanneld h 4
+for x in v h; do
+	wait_for 30 "node 4's $(name_of "$x") subnet.env" test -s "$W/${x}4/subnet.env"
 	add_dummy "$x" 4
-	wait_mesh "$x" 1 2 3 4
-	ok "$backend: after etcd came back a new node is reachable from all"
-}
+done
+wait_mesh v 1 2 3 4
+wait_mesh h 1 2 3 4
+check_routes 1 2 3 4
+ok "after etcd came back a new node is reachable from all on both networks"
 
-run_network v /vxlan/network 198.18.0.0/16 vxlan
-run_network h /hostgw/network 198.19.0.0/16 host-gw
 # the two networks stayed apart in etcd
 ectl get --prefix --keys-only /vxlan/network/subnets/ | grep -q '198\.19\.' && fail "mixed prefixes"
 ectl get --prefix --keys-only /hostgw/network/subnets/ | grep -q '198\.18\.' && fail "mixed prefixes"

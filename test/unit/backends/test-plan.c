@@ -4,7 +4,8 @@
  * peer (vxlan, DirectRouting, host-gw, dual-stack), the op order (adds
  * neighbour -> FDB -> route, deletes route -> FDB -> neighbour), no ops
  * when the kernel already matches, stale and changed entries, and peers
- * that must be skipped (other type, no VtepMAC, conflicts).
+ * that must be skipped (other type, no VtepMAC, conflicts), and which routes
+ * are ours when another flannel network shares the host.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -356,6 +357,69 @@ static void test_peer_without_family(void **state)
 	(void)state;
 }
 
+/*
+ * Two flannel networks on one host: a vxlan one on 198.18.0.0/16 owns every
+ * route on its device and routes of protocol 63 elsewhere only inside its
+ * network; the host-gw network's 198.19.0.0/16 routes on the external
+ * interface are left alone, in the diff and in notifications.
+ */
+static void test_other_network_routes(void **state)
+{
+	struct lease a = mk_lease("node-a", 2);
+	const struct lease *peers[] = {&a};
+	struct plan_params p = vxlan_params(false);
+	struct plan_actual actual[2] = {{0}};
+	_cleanup_(plan_state_freep) struct plan_state *st = NULL;
+	struct route_spec routes[3];
+	struct nl_event ev = {.kind = NL_EVENT_ROUTE, .proto = NL_PROTO_FLANNEL};
+	struct plan plan;
+	char s[IP_NET_STRLEN];
+
+	p.fam[0].has_network = true;
+	assert_int_equal(ip_net_parse("198.18.0.0/16", &p.fam[0].network), 0);
+	/* The other network's route, a stale one of ours off the device, one on it. */
+	for (size_t k = 0; k < 3; k++)
+		routes[k] = (struct route_spec){.family = AF_INET,
+						.ifindex = k < 2 ? EXT : DEV,
+						.proto = NL_PROTO_FLANNEL,
+						.type = NL_ROUTE_UNICAST,
+						.table = NL_TABLE_MAIN};
+	assert_int_equal(ip_net_parse("198.19.5.0/24", &routes[0].dst), 0);
+	assert_int_equal(ip_addr_parse("203.0.113.5", &routes[0].gw), 0);
+	assert_int_equal(ip_net_parse("198.18.6.0/24", &routes[1].dst), 0);
+	assert_int_equal(ip_addr_parse("203.0.113.6", &routes[1].gw), 0);
+	assert_int_equal(ip_net_parse("10.9.0.0/24", &routes[2].dst), 0);
+	routes[2].proto = 4; /* static, but on our device */
+	actual[0].routes = routes;
+	actual[0].n_routes = 3;
+
+	assert_int_equal(plan_compute_state(&p, peers, 1, actual, &plan, &st), 0);
+	assert_int_equal(plan.n_stale, 2);
+	for (size_t k = 0; k < plan.n_ops; k++) {
+		if (plan.ops[k].action != PLAN_DELETE)
+			continue;
+		fmt_net(&plan.ops[k].route.dst, s);
+		assert_true(strcmp(s, "198.18.6.0/24") == 0 || strcmp(s, "10.9.0.0/24") == 0);
+	}
+	plan_done(&plan);
+
+	assert_true(plan_route_is_ours(&p.fam[0], NL_PROTO_FLANNEL, &routes[1]));
+	assert_false(plan_route_is_ours(&p.fam[0], NL_PROTO_FLANNEL, &routes[0]));
+	/* The other network's route, added or deleted, is no business of ours. */
+	ev.route = routes[0];
+	assert_int_equal(plan_classify_event(st, &ev), PLAN_EVENT_IGNORE);
+	ev.deleted = true;
+	assert_int_equal(plan_classify_event(st, &ev), PLAN_EVENT_IGNORE);
+	/* A route of protocol 63 inside our network that we do not want is. */
+	ev.route = routes[1];
+	ev.deleted = false;
+	assert_int_equal(plan_classify_event(st, &ev), PLAN_EVENT_FOREIGN);
+	/* Without a network every route of protocol 63 is ours (one network per host). */
+	p.fam[0].has_network = false;
+	assert_true(plan_route_is_ours(&p.fam[0], NL_PROTO_FLANNEL, &routes[0]));
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_hostgw_dual_stack),
 		cmocka_unit_test(test_skipped_peers),
 		cmocka_unit_test(test_peer_without_family),
+		cmocka_unit_test(test_other_network_routes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
