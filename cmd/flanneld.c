@@ -40,11 +40,16 @@ int main(int argc, char **argv)
 		return EXIT_SUCCESS;
 	}
 
+	/* klog's per-file verbosity and backtraces are not built: refuse, never ignore. */
+	r = flags_check_supported(&f, (const char *const[]){"vmodule", "log_backtrace_at", NULL},
+				  &err);
+	if (r < 0) {
+		fprintf(stderr, "%s\n", err.text);
+		return EXIT_FAILURE;
+	}
+
 	log_set_verbosity(f.v);
 	flags_log(&f);
-	if (f.vmodule[0] || f.log_backtrace_at[0])
-		log_warn(
-			"-vmodule and -log_backtrace_at are accepted for compatibility and ignored");
 
 	if (f.subnet_lease_renew_margin >= 24 * 60 || f.subnet_lease_renew_margin <= 0) {
 		log_error("Invalid subnet-lease-renew-margin option, out of acceptable range");
