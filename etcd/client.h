@@ -17,10 +17,11 @@
  *     request timeout, TCP keepalive to notice a dead peer.
  *
  * Errors: etcd's gRPC code (etcd_grpc_errno()) when the body has one, else
- * the HTTP status (401 -EACCES, 403 -EPERM, 404 -ENOENT, 400 -EINVAL, 5xx
- * -EAGAIN, other -EPROTO), else the transport (refused -ECONNREFUSED,
- * timeout -ETIMEDOUT, reset -ECONNRESET, resolve -EHOSTUNREACH, TLS
- * -EPROTO / -EKEYREJECTED).
+ * curl_loop_errno(): the HTTP status (401 -EACCES, 403 -EPERM, 404 -ENOENT,
+ * 400 -EINVAL, 5xx -EAGAIN, other -EPROTO), else the transport (refused
+ * -ECONNREFUSED, timeout -ETIMEDOUT, reset -ECONNRESET, resolve -EHOSTUNREACH,
+ * TLS -EPROTO / -EKEYREJECTED). Transient ones (curl_loop_retryable()) fail
+ * over to the next endpoint.
  */
 #pragma once
 
@@ -81,7 +82,3 @@ unsigned etcd_client_endpoint_count(const struct etcd_client *c);
 /* Split and validate a --etcd-endpoints value (pure). Each endpoint must be
  * http:// or https://; trailing '/' dropped. Returns the count or -EINVAL. */
 int etcd_endpoints_parse(const char *s, char *ret[static ETCD_MAX_ENDPOINTS]);
-
-/* HTTP status + CURLcode -> errno when the body carries no gRPC code (pure). */
-int etcd_http_errno(int curl_code, long status);
-bool etcd_errno_retryable(int r);

@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * HTTP client for the API server: libcurl's multi-socket interface driven by
- * the daemon's single epoll loop (lib/loop.h), as in curl's ephiperfifo
- * example. Keep-alive connections, TLS verified against the configured CA,
+ * HTTP client for the API server, on lib/curl_loop.h (libcurl's multi-socket
+ * interface driven by the daemon's single epoll loop). Keep-alive connections, TLS verified against the configured CA,
  * TCP keepalive + TCP_USER_TIMEOUT, a bearer token re-read as client-go does,
  * Accept: application/json, User-Agent flanneld/<version>.
  *
  * Requests are asynchronous: bodies of 2xx responses are either collected
  * (bounded) or, with a data callback, streamed (LIST pages, watches); the
- * completion callback gets 0 or a -errno from kube_http_errno(), the one place
- * where HTTP status and CURLcode become errno:
+ * completion callback gets 0 or a -errno from kube_http_errno() (the shared
+ * curl_loop_errno() table refined with Kubernetes' codes):
  *
  *   2xx 0           400/422 -EINVAL     401 -EACCES      403 -EPERM
  *   404 -ENOENT     405 -EOPNOTSUPP     409 -EBUSY       410 -ESTALE (relist)
@@ -106,9 +105,9 @@ void kube_request_cancel(struct kube_request *req);
 void kube_http_reload_token(struct kube_http *h);
 const struct kube_http_stats *kube_http_stats(const struct kube_http *h);
 
-/* The one HTTP status/CURLcode -> -errno table (pure). */
+/* HTTP status/CURLcode -> -errno: curl_loop_errno() plus the Kubernetes
+ * codes above (pure). Retried: curl_loop_retryable(). */
 int kube_http_errno(int curl_code, long http_status);
-bool kube_http_retryable(int r);
 /* message and code of a Status object body, for logs; "" when not a Status. */
 void kube_status_message(const char *body, size_t len, char *buf, size_t size, long *ret_code);
 

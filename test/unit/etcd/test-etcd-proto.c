@@ -4,7 +4,6 @@
  * client's pure helpers (endpoint list, errno mapping). The response texts
  * are what etcd 3.4.23 answered on this machine.
  */
-#include <curl/curl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -272,18 +271,6 @@ static void test_errors(void **state)
 	assert_int_equal(etcd_grpc_errno(ETCD_GRPC_OUT_OF_RANGE), -ESTALE);
 	assert_int_equal(etcd_grpc_errno(ETCD_GRPC_FAILED_PRECONDITION), -EPROTO);
 	assert_int_equal(etcd_grpc_errno(ETCD_GRPC_OK), 0);
-
-	assert_int_equal(etcd_http_errno(CURLE_OK, 200), 0);
-	assert_int_equal(etcd_http_errno(CURLE_OK, 401), -EACCES);
-	assert_int_equal(etcd_http_errno(CURLE_OK, 503), -EAGAIN);
-	assert_int_equal(etcd_http_errno(CURLE_OK, 418), -EPROTO);
-	assert_int_equal(etcd_http_errno(CURLE_COULDNT_CONNECT, 0), -ECONNREFUSED);
-	assert_int_equal(etcd_http_errno(CURLE_OPERATION_TIMEDOUT, 0), -ETIMEDOUT);
-	assert_int_equal(etcd_http_errno(CURLE_PEER_FAILED_VERIFICATION, 0), -EKEYREJECTED);
-	assert_true(etcd_errno_retryable(-ECONNREFUSED));
-	assert_true(etcd_errno_retryable(-EAGAIN));
-	assert_false(etcd_errno_retryable(-EACCES));
-	assert_false(etcd_errno_retryable(-ENOENT));
 }
 
 static void test_endpoints(void **state)

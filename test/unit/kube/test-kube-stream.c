@@ -423,10 +423,6 @@ static void test_errno_table(void **state)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
 		assert_int_equal(kube_http_errno(t[i].cc, t[i].status), t[i].r);
-	assert_true(kube_http_retryable(-EAGAIN));
-	assert_true(kube_http_retryable(-ECONNRESET));
-	assert_false(kube_http_retryable(-EPERM));
-	assert_false(kube_http_retryable(-ESTALE));
 
 	size_t len;
 	_cleanup_free_ char *body = wire_response_body("62-wrong-token.http", &len);
