@@ -7,6 +7,7 @@
  *                         (type, VNI, VtepMAC(s)) and the MTU for subnet.env
  *   backend_set_lease()   our own lease: the device address(es)
  *   backend_reconcile()   make the kernel match the peers
+ *   backend_reconcile_changed()  the same, told which peers changed
  *   backend_invalidate()  the next reconcile is a full pass (periodic resync)
  *   backend_event_fd()    a netlink notification fd for the event loop;
  *   backend_handle_events()  > 0 when something of ours changed: reconcile soon
@@ -114,6 +115,14 @@ int backend_set_lease(struct backend *b, const struct lease *own, struct errmsg 
  * error (every op is still attempted; the next pass retries).
  */
 int backend_reconcile(struct backend *b, const struct lease *const *peers, size_t n_peers);
+/*
+ * backend_reconcile with the names of the peers added, changed or removed
+ * since the previous reconcile call (lease_set_changes; it must name every
+ * change, a superset is fine), or NULL when unknown. An incremental pass
+ * then looks at those peers only; a full pass ignores the hint.
+ */
+int backend_reconcile_changed(struct backend *b, const struct lease *const *peers, size_t n_peers,
+			      const char *const *changed, size_t n_changed);
 
 /* Forget the belief: the next reconcile dumps the kernel (drift repair). */
 void backend_invalidate(struct backend *b);

@@ -564,7 +564,7 @@ struct params_copy {
 struct plan_state {
 	struct params_copy params;
 	struct peer_rec **recs; /* one per peer of the last plan, in its order */
-	size_t n_recs;
+	size_t n_recs, recs_cap;
 	bool sorted;   /* recs are sorted by name */
 	bool conflict; /* a peer was skipped for a conflict */
 	struct keyset subnets[2], macs[2];
@@ -773,6 +773,7 @@ static int state_new(const struct plan_params *p, const struct lease *const *pee
 		s->recs[k]->lease = *peers[k];
 		s->n_recs = k + 1;
 	}
+	s->recs_cap = n ? n : 1;
 	if (r < 0) {
 		plan_state_free(s);
 		return r;
@@ -1062,8 +1063,8 @@ static int emit_changes(const struct change *c, size_t n, struct plan *plan,
 	return 0;
 }
 
-static int state_commit(struct plan_state *s, struct peer_rec **recs, size_t n_recs,
-			struct change *c, size_t n)
+/* The index, hash and count of the belief after the changes; the records stay. */
+static int keys_commit(struct plan_state *s, const struct change *c, size_t n)
 {
 	for (int fi = 0; fi < 2; fi++) {
 		int r = keyset_reserve(&s->subnets[fi], s->subnets[fi].n + n);
@@ -1104,15 +1105,55 @@ static int state_commit(struct plan_state *s, struct peer_rec **recs, size_t n_r
 			s->n_desired += (size_t)__builtin_popcount(c[j].new->st.want);
 		}
 	}
+	return 0;
+}
+
+/* The old records of the changes are freed, the new ones owned by the state. */
+static void changes_release(struct change *c, size_t n)
+{
 	for (size_t j = 0; j < n; j++) {
 		free(c[j].old);
 		c[j].old = NULL;
-		c[j].new = NULL; /* owned by recs now */
+		c[j].new = NULL;
 	}
+}
+
+static int state_commit(struct plan_state *s, struct peer_rec **recs, size_t n_recs,
+			struct change *c, size_t n)
+{
+	int r = keys_commit(s, c, n);
+	if (r < 0)
+		return r;
+	changes_release(c, n);
 	free(s->recs);
 	s->recs = recs;
 	s->n_recs = n_recs;
+	s->recs_cap = n_recs ? n_recs : 1;
 	return 0;
+}
+
+/* The plan of the changes: per-peer status from the records, ops of the changed peers. */
+static int plan_changes(const struct change *c, size_t n_c, struct peer_rec *const *recs, size_t n,
+			struct plan *plan)
+{
+	struct entries buckets[N_BUCKETS] = {{0}};
+	int r;
+
+	plan->peers = calloc(n ? n : 1, sizeof(*plan->peers));
+	if (!plan->peers)
+		return -ENOMEM;
+	plan->n_peers = n;
+	plan->n_planned = n_c;
+	for (size_t j = 0; j < n; j++) {
+		plan->peers[j] = recs[j]->st;
+		if (recs[j]->st.skipped)
+			plan->n_skipped++;
+	}
+	r = emit_changes(c, n_c, plan, buckets);
+	if (r >= 0)
+		r = ops_from_buckets(buckets, plan);
+	buckets_done(buckets);
+	return r;
 }
 
 /*
@@ -1125,7 +1166,6 @@ static int update_per_peer(struct plan_state *s, const struct plan_params *p,
 {
 	_cleanup_free_ struct peer_rec **recs = calloc(n ? n : 1, sizeof(*recs));
 	struct change c[PLAN_PER_PEER_MAX];
-	struct entries buckets[N_BUCKETS] = {{0}};
 	struct plan plan = {0};
 	size_t n_c = 0, i = 0, k = 0;
 	int r = 0;
@@ -1164,22 +1204,7 @@ static int update_per_peer(struct plan_state *s, const struct plan_params *p,
 		r = 0;
 		goto out;
 	}
-
-	plan.peers = calloc(n ? n : 1, sizeof(*plan.peers));
-	if (!plan.peers) {
-		r = -ENOMEM;
-		goto out;
-	}
-	plan.n_peers = n;
-	plan.n_planned = n_c;
-	for (size_t j = 0; j < n; j++) {
-		plan.peers[j] = recs[j]->st;
-		if (recs[j]->st.skipped)
-			plan.n_skipped++;
-	}
-	r = emit_changes(c, n_c, &plan, buckets);
-	if (r >= 0)
-		r = ops_from_buckets(buckets, &plan);
+	r = plan_changes(c, n_c, recs, n, &plan);
 	if (r >= 0)
 		r = state_commit(s, recs, n, c, n_c);
 	if (r < 0)
@@ -1193,7 +1218,146 @@ static int update_per_peer(struct plan_state *s, const struct plan_params *p,
 out:
 	for (size_t j = 0; j < n_c; j++)
 		free(c[j].new);
-	buckets_done(buckets);
+	plan_done(&plan);
+	return r;
+}
+
+/* Index of the peer named name, or where it would be inserted (*found false). */
+static size_t peers_lower(const struct lease *const *peers, size_t n, const char *name, bool *found)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strncmp(peers[mid]->name, name, LEASE_NAME_MAX) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < n && strncmp(peers[lo]->name, name, LEASE_NAME_MAX) == 0;
+	return lo;
+}
+
+static size_t recs_lower(const struct plan_state *s, const char *name, bool *found)
+{
+	size_t lo = 0, hi = s->n_recs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strncmp(s->recs[mid]->lease.name, name, LEASE_NAME_MAX) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < s->n_recs && strncmp(s->recs[lo]->lease.name, name, LEASE_NAME_MAX) == 0;
+	return lo;
+}
+
+/*
+ * Apply the changes to the name-sorted records: replacements and removals
+ * first, then insertions, so that capacity for the final count suffices.
+ */
+static void recs_commit(struct plan_state *s, const struct change *c, size_t n)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t j = 0; j < n; j++) {
+			const char *name = (c[j].old ? c[j].old : c[j].new)->lease.name;
+			bool found;
+			size_t i;
+
+			if ((pass == 0) != (c[j].old != NULL))
+				continue;
+			i = recs_lower(s, name, &found);
+			if (c[j].old && c[j].new)
+				s->recs[i] = c[j].new;
+			else if (c[j].old) {
+				memmove(&s->recs[i], &s->recs[i + 1],
+					(s->n_recs - i - 1) * sizeof(*s->recs));
+				s->n_recs--;
+			} else {
+				memmove(&s->recs[i + 1], &s->recs[i],
+					(s->n_recs - i) * sizeof(*s->recs));
+				s->recs[i] = c[j].new;
+				s->n_recs++;
+			}
+		}
+}
+
+/*
+ * Plan only the peers named in the hint: each is looked up by binary search
+ * among the peers and in the belief, so a pass costs O(changes * log peers)
+ * comparisons. Returns 1 when done, 0 when the whole set has to be compared
+ * (too many changes, a collision, or a hint that misses a change: the
+ * counts disagree), <0 on error.
+ */
+static int update_hinted(struct plan_state *s, const struct plan_params *p,
+			 const struct lease *const *peers, size_t n, const char *const *names,
+			 size_t n_names, struct plan *ret)
+{
+	struct change c[PLAN_PER_PEER_MAX] = {{0}};
+	struct plan plan = {0};
+	size_t n_c = 0, n_after = s->n_recs;
+	int r = 0;
+
+	/* One more than the bound: our own name may be among them. */
+	if (n_names > PLAN_PER_PEER_MAX + 1)
+		return 0;
+	for (size_t j = 0; j < n_names; j++) {
+		bool in_peers, in_recs, dup = false;
+		size_t k, i;
+
+		for (size_t q = 0; q < j && !dup; q++)
+			dup = strncmp(names[q], names[j], LEASE_NAME_MAX) == 0;
+		if (dup)
+			continue;
+		k = peers_lower(peers, n, names[j], &in_peers);
+		i = recs_lower(s, names[j], &in_recs);
+		if (!in_peers && !in_recs)
+			continue;
+		if (in_peers && in_recs && lease_equal(&s->recs[i]->lease, peers[k]))
+			continue;
+		if (n_c == PLAN_PER_PEER_MAX)
+			goto out;
+		c[n_c] = (struct change){.old = in_recs ? s->recs[i] : NULL, .k = k};
+		if (in_peers) {
+			c[n_c].new = malloc(sizeof(struct peer_rec));
+			if (!c[n_c].new) {
+				r = -ENOMEM;
+				goto out;
+			}
+			rec_plan(p, peers[k], c[n_c].new);
+		}
+		n_after += in_peers && !in_recs;
+		n_after -= in_recs && !in_peers;
+		n_c++;
+	}
+	if (n_after != n || collides(s, c, n_c))
+		goto out;
+	if (n > s->recs_cap) {
+		struct peer_rec **v = reallocarray(s->recs, n, sizeof(*v));
+		if (!v) {
+			r = -ENOMEM;
+			goto out;
+		}
+		s->recs = v;
+		s->recs_cap = n;
+	}
+	r = keys_commit(s, c, n_c);
+	if (r < 0)
+		goto out;
+	recs_commit(s, c, n_c);
+	r = plan_changes(c, n_c, s->recs, n, &plan);
+	changes_release(c, n_c);
+	if (r < 0)
+		goto out;
+	plan.n_desired = s->n_desired;
+	plan.desired_hash = s->hash;
+	*ret = plan;
+	plan = (struct plan){0};
+	r = 1;
+out:
+	for (size_t j = 0; j < n_c; j++)
+		free(c[j].new);
 	plan_done(&plan);
 	return r;
 }
@@ -1230,6 +1394,13 @@ static int state_actual(const struct plan_state *s, struct plan_actual actual[2]
 int plan_update(const struct plan_params *p, const struct lease *const *peers, size_t n_peers,
 		struct plan_state **state, struct plan *ret)
 {
+	return plan_update_changed(p, peers, n_peers, NULL, 0, state, ret);
+}
+
+int plan_update_changed(const struct plan_params *p, const struct lease *const *peers,
+			size_t n_peers, const char *const *changed, size_t n_changed,
+			struct plan_state **state, struct plan *ret)
+{
 	struct plan_state *s = *state, *next = NULL;
 	struct neigh_spec *neighs[2] = {0};
 	struct fdb_spec *fdbs[2] = {0};
@@ -1237,7 +1408,12 @@ int plan_update(const struct plan_params *p, const struct lease *const *peers, s
 	struct plan_actual actual[2];
 	int r = 0;
 
-	if (!s->conflict && s->sorted && params_equal(&s->params, p) &&
+	if (!s->conflict && s->sorted && changed && params_equal(&s->params, p)) {
+		r = update_hinted(s, p, peers, n_peers, changed, n_changed, ret);
+		if (r > 0)
+			return 0;
+	}
+	if (r == 0 && !s->conflict && s->sorted && params_equal(&s->params, p) &&
 	    names_sorted(peers, n_peers)) {
 		r = update_per_peer(s, p, peers, n_peers, ret);
 		if (r > 0)

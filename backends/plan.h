@@ -149,6 +149,18 @@ int plan_compute_state(const struct plan_params *p, const struct lease *const *p
  */
 int plan_update(const struct plan_params *p, const struct lease *const *peers, size_t n_peers,
 		struct plan_state **state, struct plan *ret);
+/*
+ * plan_update with a hint: changed names the peers added, changed or removed
+ * since the plan that made *state (lease_set_changes; a superset is fine,
+ * duplicates and names of no peer too; our own name is no peer). Then the
+ * changed peers are found by binary search — peers must be sorted by name —
+ * and the others are not looked at. Without a hint (changed NULL), or when
+ * it cannot be used (more than PLAN_PER_PEER_MAX changes, a shared subnet or
+ * VtepMAC, a hint that misses a change), as plan_update.
+ */
+int plan_update_changed(const struct plan_params *p, const struct lease *const *peers,
+			size_t n_peers, const char *const *changed, size_t n_changed,
+			struct plan_state **state, struct plan *ret);
 
 /* Is a route (not of protocol "kernel") on dev_ifindex, or of our protocol elsewhere, ours? */
 bool plan_route_is_ours(const struct plan_family *f, uint8_t proto, const struct route_spec *r);

@@ -159,20 +159,38 @@ static int status_peers(struct backend *b, const struct lease *const *peers, siz
 	return 0;
 }
 
-/* The peers without our own lease (a caller's mistake we tolerate). */
+/*
+ * The peers without our own lease (a caller's mistake we tolerate; the
+ * subnet managers leave it out). Peers are sorted by name, so the common
+ * case is a binary search and no copy: *ret_copy stays NULL and *ret is peers.
+ */
 static int filter_own(struct backend *b, const struct lease *const *peers, size_t n,
-		      const struct lease ***ret, size_t *ret_n)
+		      const struct lease *const **ret, size_t *ret_n,
+		      const struct lease ***ret_copy)
 {
-	const struct lease **v = malloc((n ? n : 1) * sizeof(*v));
-	size_t m = 0;
+	const struct lease **v;
+	size_t lo = 0, hi = n;
 
+	*ret = peers;
+	*ret_n = n;
+	if (!b->has_own)
+		return 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strncmp(peers[mid]->name, b->own.name, LEASE_NAME_MAX) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == n || strncmp(peers[lo]->name, b->own.name, LEASE_NAME_MAX) != 0)
+		return 0;
+	v = malloc((n ? n : 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (size_t k = 0; k < n; k++)
-		if (!b->has_own || strncmp(peers[k]->name, b->own.name, LEASE_NAME_MAX) != 0)
-			v[m++] = peers[k];
-	*ret = v;
-	*ret_n = m;
+	memcpy(v, peers, lo * sizeof(*v));
+	memcpy(v + lo, peers + lo + 1, (n - lo - 1) * sizeof(*v));
+	*ret = *ret_copy = v;
+	*ret_n = n - 1;
 	return 0;
 }
 
@@ -199,10 +217,17 @@ static int plan_full(struct backend *b, const struct lease *const *peers, size_t
 	return r;
 }
 
-int backend_reconcile(struct backend *b, const struct lease *const *all_peers, size_t n_all)
+int backend_reconcile(struct backend *b, const struct lease *const *peers, size_t n_peers)
 {
-	_cleanup_free_ const struct lease **peers = NULL;
+	return backend_reconcile_changed(b, peers, n_peers, NULL, 0);
+}
+
+int backend_reconcile_changed(struct backend *b, const struct lease *const *all_peers, size_t n_all,
+			      const char *const *changed, size_t n_changed)
+{
+	_cleanup_free_ const struct lease **copy = NULL;
 	_cleanup_(plan_state_freep) struct plan_state *state = NULL;
+	const struct lease *const *peers;
 	struct plan plan = {0};
 	uint64_t writes_before = nl_counters_writes(nlh_counters(b->nl));
 	size_t n_peers = 0;
@@ -210,17 +235,17 @@ int backend_reconcile(struct backend *b, const struct lease *const *all_peers, s
 	int r, first_err = 0;
 
 	b->status.reconciles++;
-	r = filter_own(b, all_peers, n_all, &peers, &n_peers);
+	r = filter_own(b, all_peers, n_all, &peers, &n_peers, &copy);
 	if (r < 0)
 		goto fail;
 	state = TAKE_PTR(b->belief);
 	if (state) {
 		/* The belief's parameters are those of the last full pass. */
 		b->status.incremental_passes++;
-		r = plan_update(&b->params, (const struct lease *const *)peers, n_peers, &state,
-				&plan);
+		r = plan_update_changed(&b->params, peers, n_peers, changed, n_changed, &state,
+					&plan);
 	} else {
-		r = plan_full(b, (const struct lease *const *)peers, n_peers, &plan, &state);
+		r = plan_full(b, peers, n_peers, &plan, &state);
 		drift = b->last_ok && plan.desired_hash == b->last_hash;
 	}
 	if (r < 0)
@@ -286,6 +311,8 @@ int backend_reconcile(struct backend *b, const struct lease *const *all_peers, s
 
 fail:
 	plan_done(&plan);
+	/* These peers were not planned: the caller's next hint would not name them. */
+	backend_invalidate(b);
 	b->last_ok = false;
 	b->status.reconcile_failures++;
 	b->status.last_error = r;

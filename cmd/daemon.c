@@ -79,6 +79,9 @@ struct daemon {
 	uint64_t reconciles, reconcile_errors;
 	struct histogram reconcile_seconds;
 	bool reconcile_failing;
+	/* The peers' generation at the last reconcile: the journal's changes since. */
+	const struct lease_set *reconciled_set;
+	uint64_t reconciled_gen;
 
 	struct status_error errors[STATUS_ERRORS_KEPT]; /* ring */
 	size_t n_errors, errors_next;
@@ -173,17 +176,28 @@ static void schedule_reconcile(struct daemon *d)
 static int on_reconcile(struct loop_source *s, void *userdata)
 {
 	struct daemon *d = userdata;
+	const struct lease_set *set;
 	const struct lease *const *list;
+	const char *changed[LEASE_SET_JOURNAL];
+	int n_changed = -ERANGE;
 	size_t n;
 	uint64_t t0;
 	int r;
 
 	if (!d->have_lease)
 		return 0;
-	list = lease_set_sorted(peers(d), &n);
+	set = peers(d);
+	list = lease_set_sorted(set, &n);
+	/* The peers changed since the last pass: an incremental pass visits only them. */
+	if (set == d->reconciled_set)
+		n_changed = lease_set_changes_since(set, d->reconciled_gen, changed,
+						    ARRAY_SIZE(changed));
 
 	t0 = now_monotonic_usec();
-	r = backend_reconcile(d->backend, list, n);
+	r = backend_reconcile_changed(d->backend, list, n, n_changed >= 0 ? changed : NULL,
+				      n_changed >= 0 ? (size_t)n_changed : 0);
+	d->reconciled_set = set;
+	d->reconciled_gen = lease_set_generation(set);
 	histogram_observe(&d->reconcile_seconds,
 			  (double)(now_monotonic_usec() - t0) / (double)USEC_PER_SEC);
 	d->reconciles++;
@@ -857,8 +871,8 @@ static int render_status(struct daemon *d, bool json, struct buf *out)
 	return json ? status_render_json(&rep, out) : status_render_text(&rep, out);
 }
 
-static int on_http(const char *path, const char *format, struct buf *body, const char **content_type,
-		   void *userdata)
+static int on_http(const char *path, const char *format, struct buf *body,
+		   const char **content_type, void *userdata)
 {
 	struct daemon *d = userdata;
 

@@ -17,6 +17,13 @@
  * reconciler gets its sorted view of 5000 peers without sorting on every
  * event. The generation counter moves only on a real change, so the daemon
  * can skip a reconcile when a watch event repeats what it knows.
+ *
+ * The change journal is a ring of the names of the last LEASE_SET_JOURNAL
+ * changes, one per generation (strdup'd, replaced as the ring wraps), so
+ * that a watch event costs the reconciler one peer, not a comparison of all
+ * of them: the consumer remembers the generation it last saw and asks for
+ * the names since. Reading never changes the set (the managers hand it out
+ * const) and any number of consumers can read it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -189,6 +196,8 @@ struct lease_set {
 	struct lease **sorted; /* the n leases by name */
 	size_t sorted_cap;
 	uint64_t generation;
+	char *journal[LEASE_SET_JOURNAL]; /* name of generation g at g % LEASE_SET_JOURNAL */
+	uint64_t journal_floor;		  /* complete for the generations after this one */
 };
 
 /* FNV-1a, 64 bit. */
@@ -227,7 +236,22 @@ void lease_set_free(struct lease_set *s)
 		free(s->slots[i]);
 	free(s->slots);
 	free(s->sorted);
+	for (size_t k = 0; k < LEASE_SET_JOURNAL; k++)
+		free(s->journal[k]);
 	free(s);
+}
+
+/* A change: the next generation, with its name in the journal. */
+static void changed(struct lease_set *s, const char *name)
+{
+	char **slot;
+
+	s->generation++;
+	slot = &s->journal[s->generation % LEASE_SET_JOURNAL];
+	free(*slot);
+	*slot = strdup(name);
+	if (!*slot)
+		s->journal_floor = s->generation; /* the journal cannot name this one */
 }
 
 /* Slot holding name, or the empty slot where it would go. */
@@ -296,7 +320,7 @@ int lease_set_upsert(struct lease_set *s, const struct lease *l)
 		if (lease_equal(s->slots[i], l))
 			return 0;
 		*s->slots[i] = *l;
-		s->generation++;
+		changed(s, l->name);
 		return 1;
 	}
 	/* Keep the load factor at or below 1/2. */
@@ -324,7 +348,7 @@ int lease_set_upsert(struct lease_set *s, const struct lease *l)
 	s->sorted[pos] = copy;
 	s->slots[i] = copy;
 	s->n++;
-	s->generation++;
+	changed(s, copy->name);
 	return 1;
 }
 
@@ -340,10 +364,10 @@ int lease_set_remove(struct lease_set *s, const char *name)
 		return 0;
 	pos = sorted_position(s, name);
 	memmove(&s->sorted[pos], &s->sorted[pos + 1], (s->n - pos - 1) * sizeof(*s->sorted));
+	changed(s, s->slots[i]->name);
 	free(s->slots[i]);
 	s->slots[i] = NULL;
 	s->n--;
-	s->generation++;
 
 	/* Backward shift: move later members of the probe run into the hole. */
 	for (j = (i + 1) & mask; s->slots[j]; j = (j + 1) & mask) {
@@ -393,4 +417,19 @@ int lease_set_snapshot(const struct lease_set *s, const struct lease ***ret, siz
 	*ret = v;
 	*ret_n = s->n;
 	return 0;
+}
+
+int lease_set_changes_since(const struct lease_set *s, uint64_t since, const char **names,
+			    size_t cap)
+{
+	size_t n = 0;
+
+	if (since > s->generation || since < s->journal_floor ||
+	    s->generation - since > LEASE_SET_JOURNAL)
+		return -ERANGE;
+	if (s->generation - since > cap)
+		return -ENOBUFS;
+	for (uint64_t g = since + 1; g <= s->generation; g++)
+		names[n++] = s->journal[g % LEASE_SET_JOURNAL];
+	return (int)n;
 }

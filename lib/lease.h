@@ -8,7 +8,9 @@
  * ({"VNI":1,"VtepMAC":"aa:bb:cc:dd:ee:ff"}), so reconciling is pure.
  *
  * struct lease_set is the peer table: a hash by name, with a generation
- * counter bumped on every real change so the daemon can coalesce reconciles.
+ * counter bumped on every real change so the daemon can coalesce reconciles,
+ * and a bounded journal of the names that changed, so that the reconciler
+ * visits only those.
  */
 #pragma once
 
@@ -68,3 +70,18 @@ uint64_t lease_set_generation(const struct lease_set *s);
 const struct lease *const *lease_set_sorted(const struct lease_set *s, size_t *ret_n);
 /* A copy of that array (the leases themselves stay borrowed); the caller frees it. */
 int lease_set_snapshot(const struct lease_set *s, const struct lease ***ret, size_t *ret_n);
+
+/* The change journal remembers this many changes (generations). */
+#define LEASE_SET_JOURNAL 256
+
+/*
+ * The change journal: the names upserted with a change or removed in the
+ * generations after since, up to lease_set_generation(), oldest first (a
+ * name may repeat), into names[0..cap). The names are borrowed, valid until
+ * the next change of the set. Returns their count; -ERANGE when the journal
+ * no longer reaches back to since (more than LEASE_SET_JOURNAL changes, or a
+ * generation this set never had): the consumer then compares everything;
+ * -ENOBUFS when cap is too small (LEASE_SET_JOURNAL always suffices).
+ */
+int lease_set_changes_since(const struct lease_set *s, uint64_t since, const char **names,
+			    size_t cap);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests of the belief in backends/plan.c: planning against it
- * (plan_update) must give exactly the ops, peer status and hash that a full
- * plan against a kernel holding the belief gives (plan_compute), over a long
+ * (plan_update, and plan_update_changed with the changed names as a hint)
+ * must give exactly the ops, peer status and hash that a full plan against
+ * a kernel holding the belief gives (plan_compute), over a long
  * pseudo-random sequence of peer changes that includes moved subnets,
  * shared VtepMACs (conflicts), other backend types and DirectRouting; and
  * notifications must be told apart: echoes of our writes, entries that are
@@ -237,7 +238,13 @@ static uint32_t rnd(uint32_t *s)
 	return (*s >> 16) & 0x7fff;
 }
 
-static void run_sequence(bool direct, uint32_t seed, unsigned steps)
+/*
+ * hinted: plan_update_changed with the names of the peers touched in the
+ * step (a superset of the changed ones: some changes restore a lease or
+ * touch an absent peer), in random order, with duplicates and a name of no
+ * peer, as lease_set_changes_since gives them.
+ */
+static void run_sequence(bool direct, bool hinted, uint32_t seed, unsigned steps)
 {
 	struct plan_params p = vxlan_params(direct);
 	struct plan_state *belief = NULL;
@@ -262,10 +269,17 @@ static void run_sequence(bool direct, uint32_t seed, unsigned steps)
 	for (unsigned step = 0; step < steps; step++) {
 		struct plan want = {0}, again = {0};
 		unsigned changes = 1 + rnd(&seed) % 3;
+		const char *names[8];
+		size_t n_names = 0;
 
+		names[n_names++] = "no-such-node";
 		for (unsigned x = 0; x < changes; x++) {
 			int k = (int)(rnd(&seed) % NAMES);
 			struct lease *l = &c.leases[k];
+
+			names[n_names++] = c.leases[k].name;
+			if (rnd(&seed) % 4 == 0)
+				names[n_names++] = c.leases[k].name;
 			switch (rnd(&seed) % 6) {
 			case 0: /* join or leave */
 				c.present[k] = !c.present[k];
@@ -295,7 +309,17 @@ static void run_sequence(bool direct, uint32_t seed, unsigned steps)
 
 		kernel_actual(kernel, actual);
 		assert_int_equal(plan_compute(&p, c.v, c.n, actual, &want), 0);
-		assert_int_equal(plan_update(&p, c.v, c.n, &belief, &plan), 0);
+		if (hinted) {
+			/* Any order: swap the first name to a random place. */
+			size_t j = rnd(&seed) % n_names;
+			const char *t = names[0];
+			names[0] = names[j];
+			names[j] = t;
+			assert_int_equal(
+				plan_update_changed(&p, c.v, c.n, names, n_names, &belief, &plan),
+				0);
+		} else
+			assert_int_equal(plan_update(&p, c.v, c.n, &belief, &plan), 0);
 		assert_non_null(belief);
 		assert_same_plan(&plan, &want);
 		if (plan.n_planned < c.n || c.n == 0)
@@ -320,13 +344,22 @@ static void run_sequence(bool direct, uint32_t seed, unsigned steps)
 
 static void test_update_matches_full_plan(void **state)
 {
-	run_sequence(false, 1, 400);
-	run_sequence(false, 77, 400);
+	run_sequence(false, false, 1, 400);
+	run_sequence(false, false, 77, 400);
 }
 
 static void test_update_matches_full_plan_direct_routing(void **state)
 {
-	run_sequence(true, 5, 400);
+	run_sequence(true, false, 5, 400);
+}
+
+/* The same with the names of the changed peers as a hint. */
+static void test_hinted_update_matches_full_plan(void **state)
+{
+	run_sequence(false, true, 1, 400);
+	run_sequence(false, true, 77, 400);
+	run_sequence(true, true, 5, 400);
+	run_sequence(true, true, 9, 400);
 }
 
 /* A single add and a single delete touch only that peer's entries. */
@@ -374,6 +407,68 @@ static void test_single_peer_is_incremental(void **state)
 	assert_int_equal(plan.ops[5].kind, PLAN_NEIGH);
 	plan_done(&plan);
 	plan_state_free(belief);
+}
+
+/*
+ * With a hint only the named peers are looked at: a change the hint does
+ * not name is not planned when the counts agree (the hint is trusted), and
+ * a hint that misses a join or a leave is caught by the count and the
+ * whole set compared.
+ */
+static void test_hint_visits_only_named_peers(void **state)
+{
+	struct plan_params p = vxlan_params(false);
+	struct plan_state *belief = NULL;
+	struct lease l[40];
+	const struct lease *v[40];
+	struct plan_actual actual[2] = {{0}};
+	struct plan plan = {0};
+	const char *names[2];
+
+	for (int k = 0; k < 40; k++) {
+		l[k] = mk_lease(k, k + 1, k + 1, k + 1);
+		v[k] = &l[k];
+	}
+	assert_int_equal(plan_compute_state(&p, v, 39, actual, &plan, &belief), 0);
+	plan_done(&plan);
+
+	/* A join named in the hint. */
+	names[0] = l[39].name;
+	assert_int_equal(plan_update_changed(&p, v, 40, names, 1, &belief, &plan), 0);
+	assert_int_equal(plan.n_planned, 1);
+	assert_int_equal(plan.n_ops, 6);
+	assert_int_equal(plan.ops[0].peer, 39);
+	plan_done(&plan);
+
+	/* Two peers change, the hint names one: only that one is planned. */
+	l[3].public_ip.bytes[3] = 99;
+	l[7].public_ip.bytes[3] = 98;
+	names[0] = l[7].name;
+	assert_int_equal(plan_update_changed(&p, v, 40, names, 1, &belief, &plan), 0);
+	assert_int_equal(plan.n_planned, 1);
+	/* node07's FDB entry: the new one (MAC + new remote), the old one deleted */
+	assert_int_equal(plan.n_ops, 2);
+	assert_int_equal(plan.ops[0].kind, PLAN_FDB);
+	assert_int_equal(plan.ops[0].peer, 7);
+	assert_int_equal(plan.ops[0].fdb.dst.bytes[3], 98);
+	assert_int_equal(plan.ops[1].kind, PLAN_FDB);
+	assert_int_equal(plan.ops[1].action, PLAN_DELETE);
+	plan_done(&plan);
+	/* Without a hint the other one is found. */
+	assert_int_equal(plan_update(&p, v, 40, &belief, &plan), 0);
+	assert_int_equal(plan.n_ops, 2);
+	assert_int_equal(plan.ops[0].peer, 3);
+	assert_int_equal(plan.ops[0].fdb.dst.bytes[3], 99);
+	plan_done(&plan);
+
+	/* A leave the hint misses: the counts disagree, the whole set is compared. */
+	names[0] = l[10].name; /* unchanged */
+	assert_int_equal(plan_update_changed(&p, v, 39, names, 1, &belief, &plan), 0);
+	assert_int_equal(plan.n_stale, 6);
+	assert_int_equal(plan.n_desired, 39 * 6);
+	plan_done(&plan);
+	plan_state_free(belief);
+	(void)state;
 }
 
 /* ---- notifications ---- */
@@ -547,7 +642,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_update_matches_full_plan),
 		cmocka_unit_test(test_update_matches_full_plan_direct_routing),
+		cmocka_unit_test(test_hinted_update_matches_full_plan),
 		cmocka_unit_test(test_single_peer_is_incremental),
+		cmocka_unit_test(test_hint_visits_only_named_peers),
 		cmocka_unit_test(test_classify_routes),
 		cmocka_unit_test(test_classify_neighbours_and_fdb),
 		cmocka_unit_test(test_classify_follows_updates),

@@ -378,6 +378,57 @@ static void test_set_empty_snapshot(void **state)
 	lease_set_free(NULL);
 }
 
+/* The change journal: names of real changes since a generation, oldest first, bounded. */
+static void test_set_journal(void **state)
+{
+	_cleanup_(lease_set_freep) struct lease_set *s = NULL;
+	struct lease a = make_lease("node-a", 1), b = make_lease("node-b", 2);
+	const char *names[LEASE_SET_JOURNAL];
+	uint64_t g0, g1;
+	char name[32];
+
+	assert_int_equal(lease_set_new(&s), 0);
+	g0 = lease_set_generation(s);
+	assert_int_equal(lease_set_changes_since(s, g0, names, ARRAY_SIZE(names)), 0);
+	assert_int_equal(lease_set_upsert(s, &a), 1);
+	assert_int_equal(lease_set_upsert(s, &b), 1);
+	assert_int_equal(lease_set_upsert(s, &a), 0); /* no change, no entry */
+	a.public_ip.bytes[3] = 77;
+	assert_int_equal(lease_set_upsert(s, &a), 1);
+	assert_int_equal(lease_set_remove(s, "node-b"), 1);
+	assert_int_equal(lease_set_remove(s, "node-b"), 0);
+	assert_int_equal(lease_set_changes_since(s, g0, names, ARRAY_SIZE(names)), 4);
+	assert_string_equal(names[0], "node-a");
+	assert_string_equal(names[1], "node-b");
+	assert_string_equal(names[2], "node-a");
+	assert_string_equal(names[3], "node-b");
+	g1 = lease_set_generation(s);
+	assert_int_equal(lease_set_changes_since(s, g1 - 1, names, ARRAY_SIZE(names)), 1);
+	assert_string_equal(names[0], "node-b");
+	assert_int_equal(lease_set_changes_since(s, g1, names, ARRAY_SIZE(names)), 0);
+	/* Too small a buffer, a generation from the future. */
+	assert_int_equal(lease_set_changes_since(s, g0, names, 3), -ENOBUFS);
+	assert_int_equal(lease_set_changes_since(s, g1 + 1, names, ARRAY_SIZE(names)), -ERANGE);
+
+	/* Exactly LEASE_SET_JOURNAL changes are still named; one more is not. */
+	for (unsigned k = 0; k < LEASE_SET_JOURNAL; k++) {
+		struct lease x;
+		snprintf(name, sizeof(name), "n%04u", k);
+		x = make_lease(name, k + 10);
+		assert_int_equal(lease_set_upsert(s, &x), 1);
+	}
+	assert_int_equal(lease_set_changes_since(s, g1, names, ARRAY_SIZE(names)),
+			 LEASE_SET_JOURNAL);
+	assert_string_equal(names[0], "n0000");
+	assert_string_equal(names[LEASE_SET_JOURNAL - 1], "n0255");
+	assert_int_equal(lease_set_remove(s, "n0000"), 1);
+	assert_int_equal(lease_set_changes_since(s, g1, names, ARRAY_SIZE(names)), -ERANGE);
+	assert_int_equal(lease_set_changes_since(s, g1 + 1, names, ARRAY_SIZE(names)),
+			 LEASE_SET_JOURNAL);
+	assert_string_equal(names[LEASE_SET_JOURNAL - 1], "n0000");
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_set_many),
 		cmocka_unit_test(test_set_empty_snapshot),
 		cmocka_unit_test(test_set_sorted_random_order),
+		cmocka_unit_test(test_set_journal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
