@@ -12,100 +12,18 @@
 #include <string.h>
 
 #include "etcd/proto.h"
+#include "lib/base64.h"
 #include "lib/json.h"
 #include "lib/macro.h"
 
 #define RESPONSE_MAX_SIZE (256u * 1024 * 1024)
-
-static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int etcd_b64_encode(const void *data, size_t len, struct buf *out)
-{
-	const unsigned char *p = data;
-	char q[4];
-	int r;
-
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		size_t rem = len - i;
-
-		if (rem > 1)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (rem > 2)
-			v |= p[i + 2];
-		q[0] = b64_alphabet[(v >> 18) & 63];
-		q[1] = b64_alphabet[(v >> 12) & 63];
-		q[2] = rem > 1 ? b64_alphabet[(v >> 6) & 63] : '=';
-		q[3] = rem > 2 ? b64_alphabet[v & 63] : '=';
-		r = buf_append(out, q, 4);
-		if (r < 0)
-			return r;
-	}
-	if (len == 0)
-		return buf_append(out, "", 0);
-	return 0;
-}
-
-static int b64_val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-int etcd_b64_decode(const char *in, size_t len, char **ret, size_t *ret_len)
-{
-	_cleanup_free_ char *out = NULL;
-	size_t n = 0;
-
-	if (len % 4 != 0)
-		return -EBADMSG;
-	out = malloc(len / 4 * 3 + 1);
-	if (!out)
-		return -ENOMEM;
-	for (size_t i = 0; i < len; i += 4) {
-		int v[4];
-		bool last = i + 4 == len;
-
-		for (int j = 0; j < 4; j++) {
-			v[j] = b64_val(in[i + j]);
-			if (v[j] >= 0)
-				continue;
-			/* '=' only as the last one or two characters */
-			if (in[i + j] != '=' || !last || j < 2 || (j == 2 && in[i + 3] != '='))
-				return -EBADMSG;
-		}
-		out[n++] = (char)((v[0] << 2) | (v[1] >> 4));
-		if (v[2] >= 0)
-			out[n++] = (char)(((v[1] & 15) << 4) | (v[2] >> 2));
-		else if (v[1] & 15)
-			return -EBADMSG; /* non-canonical trailing bits */
-		if (v[3] >= 0)
-			out[n++] = (char)(((v[2] & 3) << 6) | v[3]);
-		else if (v[2] >= 0 && (v[2] & 3))
-			return -EBADMSG;
-	}
-	out[n] = '\0';
-	*ret = TAKE_PTR(out);
-	*ret_len = n;
-	return 0;
-}
 
 static int put_b64(struct buf *out, const char *s, size_t len)
 {
 	int r = buf_puts(out, "\"");
 
 	if (r >= 0)
-		r = etcd_b64_encode(s, len, out);
+		r = base64_encode(s, len, out);
 	if (r >= 0)
 		r = buf_puts(out, "\"");
 	return r;
@@ -357,7 +275,7 @@ static int get_b64(const cJSON *obj, const char *key, bool required, char **ret,
 		errmsg_set(err, "%s: expected a string, got %s", key, json_type_name(it));
 		return -EINVAL;
 	}
-	r = etcd_b64_decode(s, strlen(s), ret, ret_len);
+	r = base64_decode(s, strlen(s), BASE64_STRICT, ret, ret_len);
 	if (r == -EBADMSG)
 		errmsg_set(err, "%s: invalid base64", key);
 	return r;

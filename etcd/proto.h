@@ -47,11 +47,6 @@ enum etcd_grpc_code {
 	ETCD_GRPC_UNAUTHENTICATED = 16,
 };
 
-/* Standard base64 with padding. */
-int etcd_b64_encode(const void *data, size_t len, struct buf *out);
-/* Strict: padding required, no whitespace. Result NUL-terminated, caller frees. */
-int etcd_b64_decode(const char *in, size_t len, char **ret, size_t *ret_len);
-
 /* Request bodies (appended to out). Keys and values are byte strings. */
 int etcd_body_range(const char *key, bool prefix, struct buf *out);
 int etcd_body_put(const char *key, const char *value, int64_t lease, struct buf *out);

@@ -11,6 +11,7 @@
 
 #include "kube/config.h"
 #include "kube/yaml.h"
+#include "lib/base64.h"
 #include "lib/fileio.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -32,60 +33,6 @@ void kube_config_done(struct kube_config *c)
 		explicit_bzero(c->key_data, c->key_data_len);
 	free(c->key_data);
 	*c = (struct kube_config){};
-}
-
-static int b64val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-int kube_base64_decode(const char *in, size_t len, char **ret, size_t *ret_len)
-{
-	_cleanup_free_ char *out = malloc(len / 4 * 3 + 4);
-	uint32_t acc = 0;
-	size_t n = 0, bits = 0, pad = 0;
-
-	if (!out)
-		return -ENOMEM;
-	for (size_t i = 0; i < len; i++) {
-		char c = in[i];
-		int v;
-
-		if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
-			continue;
-		if (c == '=') {
-			pad++;
-			continue;
-		}
-		if (pad)
-			return -EINVAL; /* data after padding */
-		v = b64val(c);
-		if (v < 0)
-			return -EINVAL;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (pad > 2 || bits >= 6 || acc != 0)
-		return -EINVAL;
-	out[n] = '\0';
-	*ret = TAKE_PTR(out);
-	*ret_len = n;
-	return 0;
 }
 
 /* A string field, NULL when absent/null/empty; -EINVAL on another type. */
@@ -165,8 +112,8 @@ static int resolve_path(const char *dir, const char *path, char **ret)
 static int decode_field(const char *value, const char *where, char **ret, size_t *ret_len,
 			struct errmsg *err)
 {
-	int r = kube_base64_decode(value, strlen(value), ret, ret_len);
-	if (r == -EINVAL)
+	int r = base64_decode(value, strlen(value), BASE64_LENIENT, ret, ret_len);
+	if (r == -EBADMSG)
 		return errmsg_set(err, "%s: invalid base64", where), -EINVAL;
 	return r;
 }

@@ -52,6 +52,3 @@ int kube_config_in_cluster(const char *host, const char *port, const char *sa_di
  */
 int kube_config_load(const char *kubeconfig_path, const char *api_url, struct kube_config *ret,
 		     struct errmsg *err);
-
-/* Standard base64 (with or without padding, whitespace ignored). Pure. */
-int kube_base64_decode(const char *in, size_t len, char **ret, size_t *ret_len);

@@ -15,47 +15,6 @@
 #include "etcd/client.h"
 #include "etcd/proto.h"
 
-static void test_b64(void **state)
-{
-	static const struct {
-		const char *plain, *enc;
-	} v[] = {
-		{"", ""},	 {"f", "Zg=="},	       {"fo", "Zm8="},
-		{"foo", "Zm9v"}, {"/a/b", "L2EvYg=="}, {"hello", "aGVsbG8="},
-	};
-
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		struct buf b = BUF_INIT;
-		char *dec = NULL;
-		size_t n;
-
-		assert_int_equal(etcd_b64_encode(v[i].plain, strlen(v[i].plain), &b), 0);
-		assert_string_equal(b.data, v[i].enc);
-		assert_int_equal(etcd_b64_decode(v[i].enc, strlen(v[i].enc), &dec, &n), 0);
-		assert_int_equal(n, strlen(v[i].plain));
-		assert_memory_equal(dec, v[i].plain, n);
-		free(dec);
-		buf_free(&b);
-	}
-	/* bytes that are not text */
-	struct buf b = BUF_INIT;
-	char *dec = NULL;
-	size_t n;
-	assert_int_equal(etcd_b64_encode("\xff\x00\xfe", 3, &b), 0);
-	assert_string_equal(b.data, "/wD+");
-	assert_int_equal(etcd_b64_decode(b.data, b.len, &dec, &n), 0);
-	assert_int_equal(n, 3);
-	assert_memory_equal(dec, "\xff\x00\xfe", 3);
-	free(dec);
-	buf_free(&b);
-
-	static const char *bad[] = {
-		"Zg=", "Z===", "Zg=a", "Zh==", "Zm9=", "Zm 9v", "Zg==Zg==", "=Zg="};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (etcd_b64_decode(bad[i], strlen(bad[i]), &dec, &n) != -EBADMSG)
-			fail_msg("accepted %s", bad[i]);
-}
-
 static void test_bodies(void **state)
 {
 	struct buf b = BUF_INIT;
@@ -298,9 +257,11 @@ static void test_endpoints(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_b64),	    cmocka_unit_test(test_bodies),
-		cmocka_unit_test(test_parse_range), cmocka_unit_test(test_parse_txn_grant_auth),
-		cmocka_unit_test(test_parse_watch), cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_bodies),
+		cmocka_unit_test(test_parse_range),
+		cmocka_unit_test(test_parse_txn_grant_auth),
+		cmocka_unit_test(test_parse_watch),
+		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_endpoints),
 	};
 

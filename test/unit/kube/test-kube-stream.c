@@ -339,23 +339,6 @@ static void test_in_cluster(void **state)
 	assert_int_equal(kube_config_in_cluster("h/x", "443", NULL, &c, &err), -EINVAL);
 }
 
-static void test_base64(void **state)
-{
-	char *out;
-	size_t n;
-
-	assert_int_equal(kube_base64_decode("aGVsbG8=", 8, &out, &n), 0);
-	assert_int_equal(n, 5);
-	assert_memory_equal(out, "hello", 5);
-	free(out);
-	assert_int_equal(kube_base64_decode("aGVs\nbG8", 8, &out, &n), 0);
-	assert_int_equal(n, 5);
-	free(out);
-	assert_int_equal(kube_base64_decode("a", 1, &out, &n), -EINVAL);
-	assert_int_equal(kube_base64_decode("aGVsbG8=x", 9, &out, &n), -EINVAL);
-	assert_int_equal(kube_base64_decode("a$", 2, &out, &n), -EINVAL);
-}
-
 static void test_token_reload(void **state)
 {
 	char dir[] = "/tmp/kube-token-XXXXXX", path[64];
@@ -439,8 +422,8 @@ int main(void)
 		cmocka_unit_test(test_list_every_split),   cmocka_unit_test(test_list_pages),
 		cmocka_unit_test(test_list_malformed),	   cmocka_unit_test(test_watch_events),
 		cmocka_unit_test(test_watch_broken_lines), cmocka_unit_test(test_kubeconfig),
-		cmocka_unit_test(test_in_cluster),	   cmocka_unit_test(test_base64),
-		cmocka_unit_test(test_token_reload),	   cmocka_unit_test(test_errno_table),
+		cmocka_unit_test(test_in_cluster),	   cmocka_unit_test(test_token_reload),
+		cmocka_unit_test(test_errno_table),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
