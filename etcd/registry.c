@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <strings.h>
 
 #include "etcd/registry.h"
 #include "lib/json.h"
@@ -210,22 +209,10 @@ int etcd_lease_value_render(const struct lease_attrs *attrs, const struct ip_add
 	return buf_puts(out, s);
 }
 
-/* Go's encoding/json takes the last of duplicate keys, matched case-insensitively. */
-static const cJSON *item_ci_last(const cJSON *obj, const char *key)
-{
-	const cJSON *it, *found = NULL;
-
-	cJSON_ArrayForEach (it, obj) {
-		if (it->string && strcasecmp(it->string, key) == 0)
-			found = it;
-	}
-	return found;
-}
-
 static int value_addr(const cJSON *o, const char *key, int family, bool nullable,
 		      struct ip_addr *ret, struct errmsg *err)
 {
-	const cJSON *it = item_ci_last(o, key);
+	const cJSON *it = json_item_ci(o, key);
 	char q[QUOTE_BUF_SIZE];
 	const char *s;
 
@@ -253,7 +240,7 @@ static int value_addr(const cJSON *o, const char *key, int family, bool nullable
 static int value_backend_data(const cJSON *o, const char *key, uint32_t *vni, bool *has_mac,
 			      uint8_t mac[6], struct errmsg *err)
 {
-	const cJSON *it = item_ci_last(o, key);
+	const cJSON *it = json_item_ci(o, key);
 	_cleanup_free_ char *s = NULL;
 	struct errmsg e = {};
 	int r;
@@ -298,7 +285,7 @@ int etcd_lease_value_parse(const char *json, size_t len, struct lease *ret, stru
 	r = value_addr(root, "PublicIPv6", AF_INET6, true, &pub6, err);
 	if (r < 0)
 		return r;
-	bt = item_ci_last(root, "BackendType");
+	bt = json_item_ci(root, "BackendType");
 	if (bt && !cJSON_IsNull(bt)) {
 		if (json_as_str(bt, &s) < 0) {
 			errmsg_set(err, "BackendType: expected a string, got %s",

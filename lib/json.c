@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Deepest nesting of objects and arrays outside strings; stops once above max. */
 static bool depth_ok(const char *data, size_t len, unsigned max_depth)
@@ -97,11 +98,20 @@ const cJSON *json_item(const cJSON *obj, const char *key)
 	return cJSON_GetObjectItemCaseSensitive(obj, key);
 }
 
+/* The LAST key that matches case-insensitively, as Go's encoding/json
+ * applies every key that folds to the field name in order: of duplicate
+ * keys, the later one wins. */
 const cJSON *json_item_ci(const cJSON *obj, const char *key)
 {
+	const cJSON *it, *found = NULL;
+
 	if (!cJSON_IsObject(obj) || !key)
 		return NULL;
-	return cJSON_GetObjectItem(obj, key);
+	cJSON_ArrayForEach (it, obj) {
+		if (it->string && strcasecmp(it->string, key) == 0)
+			found = it;
+	}
+	return found;
 }
 
 static bool missing(const cJSON *item)

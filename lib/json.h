@@ -6,7 +6,8 @@
  *   -ENOENT  key missing (or JSON null)
  *   -EINVAL  wrong type, or a number that is not an integer / out of range
  * Lookups are case-sensitive (json_item) or case-insensitive (json_item_ci,
- * as Go's encoding/json matches net-conf.json keys).
+ * as Go's encoding/json matches net-conf.json keys: the last matching key
+ * wins, so of duplicate keys the later one counts).
  */
 #pragma once
 

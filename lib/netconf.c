@@ -15,26 +15,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "json.h"
 #include "netconf.h"
 #include "quote.h"
 
 #define NETCONF_MAX_DEPTH 32
-
-/* Go's encoding/json: every key that folds to the field name is applied in order. */
-static const cJSON *item_ci(const cJSON *obj, const char *key)
-{
-	const cJSON *found = NULL;
-	const cJSON *it;
-
-	cJSON_ArrayForEach (it, obj) {
-		if (it->string && strcasecmp(it->string, key) == 0)
-			found = it;
-	}
-	return found;
-}
 
 static bool item_absent(const cJSON *item)
 {
@@ -43,7 +29,7 @@ static bool item_absent(const cJSON *item)
 
 static int get_bool(const cJSON *root, const char *key, bool *ret, struct errmsg *err)
 {
-	const cJSON *item = item_ci(root, key);
+	const cJSON *item = json_item_ci(root, key);
 
 	if (item_absent(item))
 		return 0;
@@ -58,7 +44,7 @@ static int get_bool(const cJSON *root, const char *key, bool *ret, struct errmsg
 static int get_str(const cJSON *obj, const char *key, const char *field, const char **ret,
 		   struct errmsg *err)
 {
-	const cJSON *item = item_ci(obj, key);
+	const cJSON *item = json_item_ci(obj, key);
 
 	if (item_absent(item))
 		return 0;
@@ -71,7 +57,7 @@ static int get_str(const cJSON *obj, const char *key, const char *field, const c
 
 static int get_u32(const cJSON *root, const char *key, uint32_t *ret, struct errmsg *err)
 {
-	const cJSON *item = item_ci(root, key);
+	const cJSON *item = json_item_ci(root, key);
 
 	if (item_absent(item))
 		return 0;
@@ -141,7 +127,7 @@ static int get_addr(const cJSON *root, const char *key, int family, struct ip_ad
 static int parse_backend(const cJSON *root, struct netconf *c, struct errmsg *err)
 {
 	char q[QUOTE_BUF_SIZE];
-	const cJSON *be = item_ci(root, "Backend");
+	const cJSON *be = json_item_ci(root, "Backend");
 	const char *type = "";
 	size_t len;
 	int r;

@@ -174,6 +174,29 @@ static void test_case(void **state)
 	(void)state;
 }
 
+/* Duplicate keys, in any case: the last one wins, as in Go's encoding/json. */
+static void test_case_duplicates(void **state)
+{
+	_cleanup_json_ cJSON *j = NULL;
+	const char *s = NULL;
+	int64_t v = 0;
+
+	assert_int_equal(parse("{\"VNI\":1,\"Network\":\"a\",\"vni\":2,\"NETWORK\":\"b\","
+			       "\"Vni\":3}",
+			       &j),
+			 0);
+	assert_int_equal(json_as_int64(json_item_ci(j, "VNI"), &v), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(json_as_str(json_item_ci(j, "network"), &s), 0);
+	assert_string_equal(s, "b");
+	/* the case-sensitive lookup still finds the exact key */
+	assert_int_equal(json_as_int64(json_item(j, "VNI"), &v), 0);
+	assert_int_equal(v, 1);
+	assert_null(json_item_ci(j, "missing"));
+	assert_null(json_item_ci(j, NULL));
+	(void)state;
+}
+
 static void test_print(void **state)
 {
 	_cleanup_json_ cJSON *j = NULL;
@@ -190,9 +213,8 @@ static void test_print(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_bounds),
-		cmocka_unit_test(test_getters),
-		cmocka_unit_test(test_case),
+		cmocka_unit_test(test_parse_bounds), cmocka_unit_test(test_getters),
+		cmocka_unit_test(test_case),	     cmocka_unit_test(test_case_duplicates),
 		cmocka_unit_test(test_print),
 	};
 
