@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "json.h"
 #include "lease.h"
@@ -104,18 +103,6 @@ const char *mac_fmt(const uint8_t mac[6], char buf[static 18])
 	return buf;
 }
 
-static const cJSON *item_ci_last(const cJSON *obj, const char *key)
-{
-	const cJSON *found = NULL;
-	const cJSON *it;
-
-	cJSON_ArrayForEach (it, obj) {
-		if (it->string && strcasecmp(it->string, key) == 0)
-			found = it;
-	}
-	return found;
-}
-
 int lease_backend_data_parse(const char *json, size_t len, uint32_t *vni, bool *has_mac,
 			     uint8_t mac[6], struct errmsg *err)
 {
@@ -138,7 +125,7 @@ int lease_backend_data_parse(const char *json, size_t len, uint32_t *vni, bool *
 		return r;
 	}
 	if (cJSON_IsObject(root)) {
-		item = item_ci_last(root, "VNI");
+		item = json_item_ci(root, "VNI");
 		if (item && !cJSON_IsNull(item)) {
 			if (!cJSON_IsNumber(item)) {
 				errmsg_set(err, "VNI: expected a number, got %s",
@@ -150,7 +137,7 @@ int lease_backend_data_parse(const char *json, size_t len, uint32_t *vni, bool *
 				return -EINVAL;
 			}
 		}
-		item = item_ci_last(root, "VtepMAC");
+		item = json_item_ci(root, "VtepMAC");
 		if (item && !cJSON_IsNull(item)) {
 			if (json_as_str(item, &s) < 0) {
 				errmsg_set(err, "VtepMAC: expected a string, got %s",
