@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kube/yaml.h"
+#include "lib/hex.h"
 #include "lib/json.h"
 #include "lib/macro.h"
 
@@ -69,17 +70,6 @@ static int put_utf8(char **o, uint32_t cp)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * A quoted scalar starting at s (s[0] is the quote). Decoded in place into
  * out (which may alias s: decoding never grows). *end is set past the
@@ -135,7 +125,7 @@ static int unquote(char *s, char *out, char **end)
 			unsigned digits = c == 'x' ? 2 : c == 'u' ? 4 : 8;
 			uint32_t cp = 0;
 			for (unsigned k = 0; k < digits; k++) {
-				int v = hexval(r[k]);
+				int v = hex_digit(r[k]);
 				if (v < 0)
 					return -EINVAL;
 				cp = cp << 4 | (uint32_t)v;

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "json.h"
 #include "lease.h"
 #include "quote.h"
@@ -63,17 +64,6 @@ bool lease_equal(const struct lease *a, const struct lease *b)
 	       ip_addr_equal(&a->public_ip6, &b->public_ip6) && attrs_equal(&a->attrs, &b->attrs);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int mac_parse(const char *s, uint8_t mac[6])
 {
 	uint8_t m[6];
@@ -86,7 +76,7 @@ int mac_parse(const char *s, uint8_t mac[6])
 		return -EINVAL;
 	for (int i = 0; i < 6; i++) {
 		const char *p = s + i * 3;
-		int hi = hexval(p[0]), lo = hexval(p[1]);
+		int hi = hex_digit(p[0]), lo = hex_digit(p[1]);
 
 		if (hi < 0 || lo < 0 || (i < 5 && p[2] != sep))
 			return -EINVAL;
