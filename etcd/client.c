@@ -135,7 +135,9 @@ static int attempt_start(struct etcd_request *req)
 		.key_file = c->key_file,
 		.tls12_min = true,
 	};
-	struct curl_loop_xfer_options o = {
+	const struct curl_loop_xfer_options o = {
+		.url = c->endpoints[c->current],
+		.path = req->path,
 		.body = req->body,
 		.body_len = req->body_len,
 		.connect_timeout_usec = c->connect_timeout_usec,
@@ -149,16 +151,10 @@ static int attempt_start(struct etcd_request *req)
 		.done = finish,
 		.userdata = req,
 	};
-	_cleanup_free_ char *url = NULL;
 	struct curl_loop_xfer *x;
 	int r;
 
 	req->endpoint = c->current;
-	if (asprintf(&url, "%s%s", c->endpoints[req->endpoint], req->path) < 0) {
-		url = NULL;
-		return -ENOMEM;
-	}
-	o.url = url;
 	r = curl_loop_xfer_new(c->curl, &o, &x);
 	if (r < 0)
 		return r;

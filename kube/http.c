@@ -158,7 +158,9 @@ static int attempt_start(struct kube_request *req)
 		.key_data_len = c->key_data_len,
 		.insecure_skip_verify = c->insecure_skip_tls_verify,
 	};
-	struct curl_loop_xfer_options o = {
+	const struct curl_loop_xfer_options o = {
+		.url = c->server,
+		.path = req->path,
 		.method = req->method,
 		.body = req->body,
 		.body_len = req->body_len,
@@ -177,16 +179,10 @@ static int attempt_start(struct kube_request *req)
 		.done = finish,
 		.userdata = req,
 	};
-	_cleanup_free_ char *url = NULL;
 	struct curl_loop_xfer *x;
 	const char *tok;
 	int r;
 
-	if (asprintf(&url, "%s%s", c->server, req->path) < 0) {
-		url = NULL;
-		return -ENOMEM;
-	}
-	o.url = url;
 	r = curl_loop_xfer_new(h->curl, &o, &x);
 	if (r < 0)
 		return r;

@@ -191,12 +191,13 @@ static CURLcode setup_tls(CURL *e, const struct curl_loop_tls *t)
 	return cc;
 }
 
-static CURLcode setup_easy(struct curl_loop_xfer *x, const struct curl_loop_xfer_options *o)
+static CURLcode setup_easy(struct curl_loop_xfer *x, const struct curl_loop_xfer_options *o,
+			   const char *url)
 {
 	CURL *e = x->easy;
 	CURLcode cc = CURLE_OK;
 
-	SET(CURLOPT_URL, o->url);
+	SET(CURLOPT_URL, url);
 	SET(CURLOPT_PRIVATE, x);
 	SET(CURLOPT_ERRORBUFFER, x->errbuf);
 	SET(CURLOPT_WRITEFUNCTION, write_cb);
@@ -237,11 +238,16 @@ static CURLcode setup_easy(struct curl_loop_xfer *x, const struct curl_loop_xfer
 int curl_loop_xfer_new(struct curl_loop *cl, const struct curl_loop_xfer_options *opts,
 		       struct curl_loop_xfer **ret)
 {
+	_cleanup_free_ char *url = NULL;
 	struct curl_loop_xfer *x;
 	CURLcode cc;
 
 	if (!opts->url)
 		return -EINVAL;
+	if (asprintf(&url, "%s%s", opts->url, opts->path ?: "") < 0) {
+		url = NULL;
+		return -ENOMEM;
+	}
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
@@ -270,11 +276,11 @@ int curl_loop_xfer_new(struct curl_loop *cl, const struct curl_loop_xfer_options
 		xfer_free(x);
 		return -ENOMEM;
 	}
-	cc = setup_easy(x, opts);
+	cc = setup_easy(x, opts, url);
 	if (cc != CURLE_OK) {
 		xfer_free(x);
 		return log_error_errno(EINVAL, "Failed to set up the %s request %s: %s", cl->name,
-				       opts->url, curl_easy_strerror(cc));
+				       url, curl_easy_strerror(cc));
 	}
 	*ret = x;
 	return 0;

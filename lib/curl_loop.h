@@ -67,6 +67,7 @@ typedef void (*curl_loop_done_fn)(const struct curl_loop_result *res, void *user
 
 struct curl_loop_xfer_options {
 	const char *url;
+	const char *path;   /* appended to url when set ("/api/v1/nodes") */
 	const char *method; /* NULL: GET, or POST when there is a body */
 	const char *body;   /* copied; NULL: none */
 	size_t body_len;

@@ -194,11 +194,10 @@ static void run_until_done(struct loop *l, const struct outcome *o)
 static void start(struct curl_loop *cl, const struct server *srv, const char *path,
 		  struct curl_loop_xfer_options *opts, struct outcome *o)
 {
-	char url[128];
 	struct curl_loop_xfer *x;
 
-	snprintf(url, sizeof(url), "%s%s", srv->url, path);
-	opts->url = url;
+	opts->url = srv->url;
+	opts->path = path;
 	opts->done = done_cb;
 	opts->userdata = o;
 	opts->connect_timeout_usec = 5 * USEC_PER_SEC;
