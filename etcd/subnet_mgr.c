@@ -134,6 +134,18 @@ static int post(struct etcd_mgr *m, const char *path, struct buf *body, etcd_don
 	return etcd_client_post(m->client, path, body->data, body->len, done, m, ret);
 }
 
+/* A range read of key (or of everything under it, prefix). */
+static int post_range(struct etcd_mgr *m, const char *key, bool prefix, etcd_done_fn done,
+		      struct etcd_request **ret)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT;
+	int r = etcd_body_range(key, prefix, &b);
+
+	if (r < 0)
+		return r;
+	return post(m, "/v3/kv/range", &b, done, ret);
+}
+
 /* ---- config ---- */
 
 static void config_fetch(struct etcd_mgr *m);
@@ -197,13 +209,10 @@ static void config_done(int r, const char *body, size_t len, const char *error, 
 
 static void config_fetch(struct etcd_mgr *m)
 {
-	_cleanup_buf_ struct buf b = BUF_INIT;
 	int r;
 
 	m->stats.config_fetches++;
-	r = etcd_body_range(m->config_key, false, &b);
-	if (r >= 0)
-		r = post(m, "/v3/kv/range", &b, config_done, &m->cfg_req);
+	r = post_range(m, m->config_key, false, config_done, &m->cfg_req);
 	if (r < 0) {
 		log_error_errno(r, "Couldn't fetch network config");
 		config_retry(m);
@@ -612,13 +621,10 @@ static void acq_list_done(int r, const char *body, size_t len, const char *error
 
 static void acquire_step_list(struct etcd_mgr *m)
 {
-	_cleanup_buf_ struct buf b = BUF_INIT;
 	int r;
 
 	m->stats.acquire_attempts++;
-	r = etcd_body_range(m->subnets_prefix, true, &b);
-	if (r >= 0)
-		r = post(m, "/v3/kv/range", &b, acq_list_done, &m->acq_req);
+	r = post_range(m, m->subnets_prefix, true, acq_list_done, &m->acq_req);
 	if (r < 0)
 		acquire_retry(m, "list", strerror(-r));
 }
@@ -816,7 +822,6 @@ static void list_done(int r, const char *body, size_t len, const char *error, vo
 
 static void peers_list(struct etcd_mgr *m)
 {
-	_cleanup_buf_ struct buf b = BUF_INIT;
 	int r;
 
 	if (m->revoked)
@@ -825,9 +830,7 @@ static void peers_list(struct etcd_mgr *m)
 	m->watch_req = NULL;
 	etcd_request_cancel(m->list_req);
 	m->list_req = NULL;
-	r = etcd_body_range(m->subnets_prefix, true, &b);
-	if (r >= 0)
-		r = post(m, "/v3/kv/range", &b, list_done, &m->list_req);
+	r = post_range(m, m->subnets_prefix, true, list_done, &m->list_req);
 	if (r < 0) {
 		log_error_errno(r, "Failed to list the subnet leases, will retry");
 		watch_schedule(m, true);

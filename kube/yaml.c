@@ -235,6 +235,21 @@ static int split_key(struct yparser *p, unsigned lineno, char *t, char **key, ch
 	return 0;
 }
 
+/* A scalar ending its line (p->i already past it): the next line may not be
+ * indented deeper, as multi-line scalars are not supported. */
+static int parse_line_scalar(struct yparser *p, unsigned lineno, char *s, unsigned indent,
+			     cJSON **ret)
+{
+	int r = parse_scalar(p, lineno, s, ret);
+
+	if (r >= 0 && p->i < p->n && p->lines[p->i].indent > indent) {
+		cJSON_Delete(*ret);
+		*ret = NULL;
+		return yerr(p, p->lines[p->i].lineno, "multi-line scalars are not supported");
+	}
+	return r;
+}
+
 static int parse_block(struct yparser *p, unsigned depth, cJSON **ret);
 static int parse_seq(struct yparser *p, unsigned indent, unsigned depth, cJSON **ret);
 
@@ -279,12 +294,7 @@ static int parse_map(struct yparser *p, unsigned indent, unsigned depth, cJSON *
 		if (only_comment(value)) {
 			r = parse_nested(p, indent, depth, false, &child);
 		} else {
-			r = parse_scalar(p, l->lineno, value, &child);
-			if (r >= 0 && p->i < p->n && p->lines[p->i].indent > indent) {
-				cJSON_Delete(child);
-				return yerr(p, p->lines[p->i].lineno,
-					    "multi-line scalars are not supported");
-			}
+			r = parse_line_scalar(p, l->lineno, value, indent, &child);
 		}
 		if (r < 0)
 			return r;
@@ -336,13 +346,8 @@ static int parse_seq(struct yparser *p, unsigned indent, unsigned depth, cJSON *
 				l->indent = col;
 				r = parse_block(p, depth + 1, &child);
 			} else {
-				r = parse_scalar(p, l->lineno, rest, &child);
 				p->i++;
-				if (r >= 0 && p->i < p->n && p->lines[p->i].indent > indent) {
-					cJSON_Delete(child);
-					return yerr(p, p->lines[p->i].lineno,
-						    "multi-line scalars are not supported");
-				}
+				r = parse_line_scalar(p, l->lineno, rest, indent, &child);
 			}
 		}
 		if (r < 0)

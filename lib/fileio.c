@@ -22,6 +22,19 @@
 
 #include "macro.h"
 
+/* read(2), again after EINTR: bytes read (0 at EOF) or -errno. */
+static ssize_t read_retry(int fd, void *buf, size_t n)
+{
+	for (;;) {
+		ssize_t k = read(fd, buf, n);
+
+		if (k >= 0)
+			return k;
+		if (errno != EINTR)
+			return negative_errno();
+	}
+}
+
 int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len)
 {
 	_cleanup_free_ char *data = NULL;
@@ -44,12 +57,9 @@ int read_fd_bounded(int fd, size_t max, char **ret, size_t *ret_len)
 			cap = ncap;
 		}
 
-		ssize_t n = read(fd, data + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return negative_errno();
-		}
+		ssize_t n = read_retry(fd, data + len, cap - len - 1);
+		if (n < 0)
+			return (int)n;
 		if (n == 0)
 			break;
 		len += (size_t)n;
@@ -209,12 +219,9 @@ int copy_file_atomic(const char *src, const char *dst, mode_t mode)
 		return r;
 
 	for (;;) {
-		ssize_t n = read(in, chunk, sizeof(chunk));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return negative_errno();
-		}
+		ssize_t n = read_retry(in, chunk, sizeof(chunk));
+		if (n < 0)
+			return (int)n;
 		if (n == 0)
 			break;
 		r = write_all(a.fd, chunk, (size_t)n);
