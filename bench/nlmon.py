@@ -5,7 +5,7 @@ Run inside a node's network namespace (ip netns exec NS python3 nlmon.py).
 It joins the rtnetlink multicast groups and prints one line per change, as
 soon as the kernel reports it:
 
-    <CLOCK_MONOTONIC ns> <+|-> <route|neigh|fdb|link> <key> [detail]
+    <CLOCK_REALTIME ns> <+|-> <route|neigh|fdb|link> <key> [detail]
 
   route  key = dst/len (IPv4 and IPv6, main table only), detail = dev ifindex
   neigh  key = IP address, detail = lladdr (additions of permanent entries
@@ -19,7 +19,8 @@ measure afterwards. The receive buffer is made large (SO_RCVBUFFORCE, root)
 so that thousands of changes in a burst are not dropped; if the kernel
 drops some anyway (ENOBUFS) it prints "OVERRUN" and exits 1, because the
 stream would no longer be complete. Timestamps are taken on receipt, with
-CLOCK_MONOTONIC, which every namespace shares.
+CLOCK_REALTIME (wall clock, like `ip -ts monitor`), so that they compare
+with the test API server's --event-log and with other processes' clocks.
 """
 
 import ipaddress
@@ -126,7 +127,7 @@ def main():
                 out.flush()
                 sys.exit(1)
             raise
-        now = time.monotonic_ns()
+        now = time.time_ns()
         off = 0
         lines = []
         while off + 16 <= len(data):

@@ -1005,8 +1005,9 @@ class Conn:
 class Watch:
     """An open watch stream; stop = "clean" asks it to end with the terminating chunk."""
 
-    def __init__(self, conn):
+    def __init__(self, conn, ident):
         self.conn = conn
+        self.ident = ident
         self.stop = None
 
 
@@ -1027,6 +1028,9 @@ class Server:
         self.resume_task = None
         self.shutdown = None
         self.ssl_ctx = None
+        self.watch_count = 0
+        # --event-log: "<CLOCK_REALTIME ns> <type> <name> <watch>" per event written to a watch.
+        self.event_log = open(args.event_log, "a") if args.event_log else None
 
     # ----- setup
 
@@ -1717,8 +1721,11 @@ class Server:
             w.write(b"%x\r\n" % len(line) + line + b"\r\n0\r\n\r\n")
             await w.drain()
             return True
-        watch = Watch(conn)
+        self.watch_count += 1
+        watch = Watch(conn, self.watch_count)
         self.watches.add(watch)
+        elog = self.event_log
+        logged = []
         loop = asyncio.get_running_loop()
         t0 = loop.time()
         deadline = t0 + timeout
@@ -1738,6 +1745,8 @@ class Server:
                     if pred is None or pred(rec.obj):
                         line = b'{"type":"ADDED","object":' + rec.full + b"}\n"
                         w.write(b"%x\r\n" % len(line) + line + b"\r\n")
+                        if elog:
+                            logged.append("%d ADDED %s %d\n" % (time.time_ns(), name, watch.ident))
                         if w.transport.get_write_buffer_size() > 1 << 20:
                             await w.drain()
             else:
@@ -1751,9 +1760,17 @@ class Server:
                 for ev in evs:
                     if pred is None or pred(json.loads(ev.line())["object"]):
                         w.write(ev.chunk)
+                        if elog:
+                            # Taken once the chunk is handed to the transport, which
+                            # encrypts it and sends it at once unless the socket is full.
+                            logged.append("%d %s %s %d\n" % (time.time_ns(), ev.type, ev.name, watch.ident))
                     cursor = ev.rv
                     if w.transport.get_write_buffer_size() > 1 << 20:
                         await w.drain()
+                if logged:
+                    elog.write("".join(logged))
+                    elog.flush()
+                    logged.clear()
                 await w.drain()
                 if watch.stop or w.transport.is_closing():
                     break
@@ -2125,6 +2142,8 @@ def main():
     ap.add_argument("--min-request-timeout", type=float, default=1800.0, help="watch length when timeoutSeconds is absent")
     ap.add_argument("--max-events", type=int, default=10000, help="watch cache size; older events are compacted")
     ap.add_argument("--shutdown-delay", type=float, default=0.0, help="seconds open watches are held after SIGTERM (real: 60)")
+    ap.add_argument("--event-log", help="append \"<CLOCK_REALTIME ns> <type> <name> <watch>\" to this file for every "
+                    "event written to a watch stream (for benchmarks)")
     args = ap.parse_args()
     if args.max_events < 2 or args.preload < 0 or args.bookmark_interval <= 0 or args.min_request_timeout <= 0:
         ap.error("--max-events >= 2, --preload >= 0, --bookmark-interval > 0 and --min-request-timeout > 0 are required")
