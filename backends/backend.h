@@ -11,7 +11,8 @@
  *   backend_invalidate()  the next reconcile is a full pass (periodic resync)
  *   backend_event_fd()    a netlink notification fd for the event loop;
  *   backend_handle_events()  > 0 when something of ours changed: reconcile soon
- *   backend_status()      per-peer entries present, drift counters, netlink ops
+ *   backend_status()      drift counters, netlink ops, the number of peers
+ *   backend_peer_status() one peer's entries wanted and present, computed when asked
  *   backend_free()        forget; the datapath stays (SIGTERM leaves routes)
  *
  * Single-threaded. A full pass (dump → plan → apply) recreates a deleted
@@ -69,10 +70,10 @@ struct backend_config {
 #define BACKEND_ROUTE6 (1u << 5)
 
 struct backend_peer_status {
-	char name[LEASE_NAME_MAX];
-	unsigned want; /* BACKEND_* entries this peer should have */
-	unsigned have; /* of those, present after the last reconcile */
-	bool direct;   /* IPv4 via DirectRouting */
+	const char *name; /* borrowed, valid until the next reconcile */
+	unsigned want;	  /* BACKEND_* entries this peer should have */
+	unsigned have;	  /* of those, present after the last reconcile */
+	bool direct;	  /* IPv4 via DirectRouting */
 	bool direct6;
 	bool skipped; /* not programmable: other backend type, no VtepMAC, conflict */
 };
@@ -94,8 +95,7 @@ struct backend_status {
 	int last_error;		     /* -errno of the last failed reconcile, 0 after a success */
 	size_t n_desired;	     /* kernel entries wanted */
 	size_t n_skipped;	     /* peers */
-	const struct backend_peer_status *peers; /* borrowed, valid until the next reconcile */
-	size_t n_peers;
+	size_t n_peers;		     /* of the last reconcile: backend_peer_status */
 	struct nl_counters nl;
 };
 
@@ -132,3 +132,10 @@ int backend_event_fd(const struct backend *b);
 int backend_handle_events(struct backend *b);
 
 void backend_status(const struct backend *b, struct backend_status *ret);
+/*
+ * Peer k < backend_status().n_peers of the last reconcile, in the order it
+ * was given (sorted by name), our own lease excluded. Derived from the
+ * backend's desired state on each call, so that a reconcile does no
+ * per-peer status work: have = want minus the entries whose op failed.
+ */
+void backend_peer_status(const struct backend *b, size_t k, struct backend_peer_status *ret);

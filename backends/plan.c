@@ -537,7 +537,7 @@ static void buckets_done(struct entries *buckets)
 /* One peer's desired entries, as planned from a copy of its lease. */
 struct peer_rec {
 	struct lease lease;
-	struct plan_peer st;		     /* missing is always 0 */
+	struct plan_peer st;		     /* missing: failed ops (plan_state_mark_missing) */
 	struct entry ent[2][_PLAN_KIND_MAX]; /* valid where st.want has the bit */
 	uint64_t hash;			     /* sum of the entries' hashes */
 };
@@ -570,6 +570,7 @@ struct plan_state {
 	struct keyset subnets[2], macs[2];
 	uint64_t hash;
 	size_t n_desired;
+	size_t n_skipped; /* recs with st.skipped */
 };
 
 #define FAMILY_BITS(fi) \
@@ -630,6 +631,8 @@ static int keyset_reserve(struct keyset *ks, size_t n)
 
 	if (n <= ks->cap)
 		return 0;
+	/* Geometric: a join reserves one more, and must not copy the index each time. */
+	n = MAX(n, ks->cap * 2);
 	v = reallocarray(ks->v, n, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -854,8 +857,10 @@ static int compute(const struct plan_params *p, const struct lease *const *peers
 		if (plan.peers[k].skipped)
 			plan.n_skipped++;
 	*ret = plan;
-	if (ret_state)
+	if (ret_state) {
+		st->n_skipped = plan.n_skipped;
 		*ret_state = TAKE_PTR(st);
+	}
 	return 0;
 }
 
@@ -1031,8 +1036,7 @@ static const struct entry *key_had(const struct change *c, size_t n, int fi, con
  * more are deleted. Unchanged peers cannot share a key with them (checked
  * by collides()), so this is the sort-merge's result.
  */
-static int emit_changes(const struct change *c, size_t n, struct plan *plan,
-			struct entries *buckets)
+static int emit_changes(const struct change *c, size_t n, struct entries *buckets)
 {
 	for (size_t j = 0; j < n; j++)
 		for (int fi = 0; fi < 2; fi++)
@@ -1051,7 +1055,6 @@ static int emit_changes(const struct change *c, size_t n, struct plan *plan,
 						r = emit(buckets, PLAN_REPLACE, &e, fi);
 						if (r < 0)
 							return r;
-						plan->peers[c[j].k].missing |= bit;
 					}
 				}
 				if (oe && !key_wanted(c, n, fi, oe)) {
@@ -1088,6 +1091,7 @@ static int keys_commit(struct plan_state *s, const struct change *c, size_t n)
 			}
 			s->hash -= c[j].old->hash;
 			s->n_desired -= (size_t)__builtin_popcount(c[j].old->st.want);
+			s->n_skipped -= c[j].old->st.skipped;
 		}
 		if (c[j].new) {
 			for (int fi = 0; fi < 2; fi++) {
@@ -1103,6 +1107,7 @@ static int keys_commit(struct plan_state *s, const struct change *c, size_t n)
 			}
 			s->hash += c[j].new->hash;
 			s->n_desired += (size_t)__builtin_popcount(c[j].new->st.want);
+			s->n_skipped += c[j].new->st.skipped;
 		}
 	}
 	return 0;
@@ -1132,24 +1137,18 @@ static int state_commit(struct plan_state *s, struct peer_rec **recs, size_t n_r
 	return 0;
 }
 
-/* The plan of the changes: per-peer status from the records, ops of the changed peers. */
-static int plan_changes(const struct change *c, size_t n_c, struct peer_rec *const *recs, size_t n,
-			struct plan *plan)
+/*
+ * The plan of the changes: the ops of the changed peers only. The per-peer
+ * status stays in the records (plan_state_peer): copying it here would cost
+ * O(peers) on every event.
+ */
+static int plan_changes(const struct change *c, size_t n_c, struct plan *plan)
 {
 	struct entries buckets[N_BUCKETS] = {{0}};
 	int r;
 
-	plan->peers = calloc(n ? n : 1, sizeof(*plan->peers));
-	if (!plan->peers)
-		return -ENOMEM;
-	plan->n_peers = n;
 	plan->n_planned = n_c;
-	for (size_t j = 0; j < n; j++) {
-		plan->peers[j] = recs[j]->st;
-		if (recs[j]->st.skipped)
-			plan->n_skipped++;
-	}
-	r = emit_changes(c, n_c, plan, buckets);
+	r = emit_changes(c, n_c, buckets);
 	if (r >= 0)
 		r = ops_from_buckets(buckets, plan);
 	buckets_done(buckets);
@@ -1204,13 +1203,14 @@ static int update_per_peer(struct plan_state *s, const struct plan_params *p,
 		r = 0;
 		goto out;
 	}
-	r = plan_changes(c, n_c, recs, n, &plan);
+	r = plan_changes(c, n_c, &plan);
 	if (r >= 0)
 		r = state_commit(s, recs, n, c, n_c);
 	if (r < 0)
 		goto out;
 	TAKE_PTR(recs);
 	plan.n_desired = s->n_desired;
+	plan.n_skipped = s->n_skipped;
 	plan.desired_hash = s->hash;
 	*ret = plan;
 	plan = (struct plan){0};
@@ -1334,23 +1334,26 @@ static int update_hinted(struct plan_state *s, const struct plan_params *p,
 	if (n_after != n || collides(s, c, n_c))
 		goto out;
 	if (n > s->recs_cap) {
-		struct peer_rec **v = reallocarray(s->recs, n, sizeof(*v));
+		/* Geometric, as a join adds one. */
+		size_t cap = MAX(n, s->recs_cap * 2);
+		struct peer_rec **v = reallocarray(s->recs, cap, sizeof(*v));
 		if (!v) {
 			r = -ENOMEM;
 			goto out;
 		}
 		s->recs = v;
-		s->recs_cap = n;
+		s->recs_cap = cap;
 	}
 	r = keys_commit(s, c, n_c);
 	if (r < 0)
 		goto out;
 	recs_commit(s, c, n_c);
-	r = plan_changes(c, n_c, s->recs, n, &plan);
+	r = plan_changes(c, n_c, &plan);
 	changes_release(c, n_c);
 	if (r < 0)
 		goto out;
 	plan.n_desired = s->n_desired;
+	plan.n_skipped = s->n_skipped;
 	plan.desired_hash = s->hash;
 	*ret = plan;
 	plan = (struct plan){0};
@@ -1535,6 +1538,22 @@ enum plan_event_class plan_classify_event(const struct plan_state *s, const stru
 	default:
 		return PLAN_EVENT_FOREIGN;
 	}
+}
+
+size_t plan_state_n_peers(const struct plan_state *s)
+{
+	return s->n_recs;
+}
+
+const char *plan_state_peer(const struct plan_state *s, size_t k, struct plan_peer *ret)
+{
+	*ret = s->recs[k]->st;
+	return s->recs[k]->lease.name;
+}
+
+void plan_state_mark_missing(struct plan_state *s, size_t k, unsigned bits)
+{
+	s->recs[k]->st.missing |= bits & s->recs[k]->st.want;
 }
 
 void plan_done(struct plan *p)

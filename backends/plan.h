@@ -101,7 +101,12 @@ struct plan_peer {
 struct plan {
 	struct plan_op *ops;
 	size_t n_ops;
-	struct plan_peer *peers; /* one per input peer */
+	/*
+	 * One per input peer (missing: the entries an op is planned for); NULL
+	 * (n_peers 0) when plan_update planned only the changed peers: the
+	 * status of every peer is then in the state (plan_state_peer).
+	 */
+	struct plan_peer *peers;
 	size_t n_peers;
 	size_t n_planned; /* peers planned: all, or with plan_update the changed ones */
 	size_t n_desired;
@@ -135,6 +140,19 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct plan_state *, plan_state_free)
 int plan_compute_state(const struct plan_params *p, const struct lease *const *peers,
 		       size_t n_peers, const struct plan_actual actual[2], struct plan *ret,
 		       struct plan_state **ret_state);
+
+/*
+ * The per-peer view of a state, computed by nobody until asked for (the
+ * status pages): the peers of the plan that made or last updated the state,
+ * in the order they were given (k < plan_state_n_peers). plan_state_peer
+ * returns the peer's name (borrowed from the state) and its status: want,
+ * direct, skipped, and as missing the entries marked by
+ * plan_state_mark_missing (0 in a state fresh from a plan).
+ */
+size_t plan_state_n_peers(const struct plan_state *s);
+const char *plan_state_peer(const struct plan_state *s, size_t k, struct plan_peer *ret);
+/* The op for these PLAN_BIT()s of peer k (index into the plan's peers) failed. */
+void plan_state_mark_missing(struct plan_state *s, size_t k, unsigned bits);
 
 /* At most this many changed peers are planned one by one. */
 #define PLAN_PER_PEER_MAX 64

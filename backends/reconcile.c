@@ -133,32 +133,6 @@ static void log_op_failure(const struct plan_op *op, const struct lease *peer, i
 	}
 }
 
-static int status_peers(struct backend *b, const struct lease *const *peers, size_t n,
-			const struct plan *plan)
-{
-	if (n > b->peers_cap) {
-		struct backend_peer_status *p = reallocarray(b->peers, n, sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		b->peers = p;
-		b->peers_cap = n;
-	}
-	for (size_t k = 0; k < n; k++) {
-		struct backend_peer_status *s = &b->peers[k];
-		/* Not the whole buffer: this runs for every peer on every pass. */
-		size_t len = strnlen(peers[k]->name, sizeof(s->name) - 1);
-		memcpy(s->name, peers[k]->name, len);
-		s->name[len] = '\0';
-		s->want = plan->peers[k].want;
-		s->have = plan->peers[k].want & ~plan->peers[k].missing;
-		s->direct = plan->peers[k].direct;
-		s->direct6 = plan->peers[k].direct6;
-		s->skipped = plan->peers[k].skipped;
-	}
-	b->status.n_peers = n;
-	return 0;
-}
-
 /*
  * The peers without our own lease (a caller's mistake we tolerate; the
  * subnet managers leave it out). Peers are sorted by name, so the common
@@ -210,8 +184,11 @@ static int plan_full(struct backend *b, const struct lease *const *peers, size_t
 	for (int fi = 0; fi < 2 && r >= 0; fi++)
 		if (b->params.fam[fi].enabled)
 			r = dump_family(b, &b->params, fi, &dumps[fi], &actual[fi]);
-	if (r >= 0)
+	if (r >= 0) {
+		/* The old state (kept for the status view) goes before the new one is built. */
+		backend_forget(b);
 		r = plan_compute_state(&b->params, peers, n_peers, actual, plan, ret_state);
+	}
 	for (int fi = 0; fi < 2; fi++)
 		actual_dump_done(&dumps[fi]);
 	return r;
@@ -238,8 +215,8 @@ int backend_reconcile_changed(struct backend *b, const struct lease *const *all_
 	r = filter_own(b, all_peers, n_all, &peers, &n_peers, &copy);
 	if (r < 0)
 		goto fail;
-	state = TAKE_PTR(b->belief);
-	if (state) {
+	if (b->belief && b->belief_ok) {
+		state = TAKE_PTR(b->belief);
 		/* The belief's parameters are those of the last full pass. */
 		b->status.incremental_passes++;
 		r = plan_update_changed(&b->params, peers, n_peers, changed, n_changed, &state,
@@ -256,6 +233,7 @@ int backend_reconcile_changed(struct backend *b, const struct lease *const *all_
 	 * echoes every few hundred ops keeps the socket from overrunning (which
 	 * would cost a full pass). A foreign notification drops the belief. */
 	b->belief = TAKE_PTR(state);
+	b->belief_ok = true;
 	for (size_t k = 0; k < plan.n_ops; k++) {
 		const struct plan_op *op = &plan.ops[k];
 		const struct lease *peer = op->peer >= 0 ? peers[op->peer] : NULL;
@@ -268,16 +246,13 @@ int backend_reconcile_changed(struct backend *b, const struct lease *const *all_
 		if (r < 0) {
 			log_op_failure(op, peer, r);
 			b->status.op_errors++;
-			if (op->peer >= 0) {
-				unsigned bit = PLAN_BIT(op->kind, op->family == AF_INET6);
-				plan.peers[op->peer].missing |= bit;
-			}
+			if (op->peer >= 0)
+				plan_state_mark_missing(b->belief, (size_t)op->peer,
+							PLAN_BIT(op->kind, op->family == AF_INET6));
 			if (first_err == 0)
 				first_err = r;
 			continue;
 		}
-		if (op->peer >= 0)
-			plan.peers[op->peer].missing &= ~PLAN_BIT(op->kind, op->family == AF_INET6);
 		if (drift)
 			b->status.drift_repaired++;
 		if (op->action == PLAN_DELETE)
@@ -290,11 +265,9 @@ int backend_reconcile_changed(struct backend *b, const struct lease *const *all_
 		      n_peers, plan.n_planned, plan.n_ops, plan.n_stale, plan.n_skipped,
 		      drift ? ", drift repaired" : "");
 
-	r = status_peers(b, peers, n_peers, &plan);
 	b->status.n_desired = plan.n_desired;
 	b->status.n_skipped = plan.n_skipped;
-	if (r >= 0)
-		r = first_err;
+	r = first_err;
 	b->last_ok = r >= 0;
 	b->last_hash = plan.desired_hash;
 	plan_done(&plan);

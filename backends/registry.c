@@ -79,7 +79,6 @@ void backend_free(struct backend *b)
 		b->ops->done(b);
 	nl_monitor_free(b->monitor);
 	plan_state_free(b->belief);
-	free(b->peers);
 	free(b);
 }
 
@@ -119,8 +118,15 @@ int backend_event_fd(const struct backend *b)
 
 void backend_invalidate(struct backend *b)
 {
+	/* The state stays for the status view until the next pass replaces it. */
+	b->belief_ok = false;
+}
+
+void backend_forget(struct backend *b)
+{
 	plan_state_free(b->belief);
 	b->belief = NULL;
+	b->belief_ok = false;
 }
 
 void backend_params_networks(const struct backend *b, struct plan_params *p)
@@ -154,7 +160,8 @@ static void on_event(const struct nl_event *ev, void *userdata)
 
 	if (ev->kind != NL_EVENT_OVERRUN && !b->ops->owns_event(b, ev))
 		return;
-	if (b->belief && (ev->kind == NL_EVENT_ROUTE || ev->kind == NL_EVENT_NEIGH)) {
+	if (b->belief && b->belief_ok &&
+	    (ev->kind == NL_EVENT_ROUTE || ev->kind == NL_EVENT_NEIGH)) {
 		switch (plan_classify_event(b->belief, ev)) {
 		case PLAN_EVENT_ECHO:
 			b->status.events_echo++;
@@ -204,8 +211,20 @@ int backend_handle_events(struct backend *b)
 void backend_status(const struct backend *b, struct backend_status *ret)
 {
 	*ret = b->status;
-	ret->peers = b->peers;
+	ret->n_peers = b->belief ? plan_state_n_peers(b->belief) : 0;
 	ret->nl = *nlh_counters(b->nl);
+}
+
+void backend_peer_status(const struct backend *b, size_t k, struct backend_peer_status *ret)
+{
+	struct plan_peer p;
+
+	ret->name = plan_state_peer(b->belief, k, &p);
+	ret->want = p.want;
+	ret->have = p.want & ~p.missing;
+	ret->direct = p.direct;
+	ret->direct6 = p.direct6;
+	ret->skipped = p.skipped;
 }
 
 int backend_connected_nets(struct backend *b, int family, int ifindex, struct ip_net **ret,

@@ -41,13 +41,14 @@ struct backend {
 	/* Reconciler state. */
 	bool last_ok;
 	uint64_t last_hash;
-	/* The kernel as we believe it (the last applied desired state), NULL
-	 * when the next pass must be a full one; params: of the last full pass. */
+	/* The desired state of the last pass: the kernel as we believe it
+	 * while belief_ok; otherwise (a failed op, a foreign notification,
+	 * backend_invalidate) the next pass must be a full one, and the state
+	 * only serves the per-peer status view. params: of the last full pass. */
 	struct plan_state *belief;
+	bool belief_ok;
 	struct plan_params params;
 	struct backend_status status;
-	struct backend_peer_status *peers;
-	size_t peers_cap;
 };
 
 extern const struct backend_ops vxlan_backend_ops;
@@ -60,6 +61,8 @@ int backend_connected_nets(struct backend *b, int family, int ifindex, struct ip
 void backend_params_networks(const struct backend *b, struct plan_params *p);
 /* Is a route notification about a route of ours (on dev_ifindex, or protocol 63 in our network)? */
 bool backend_owns_route(const struct backend *b, const struct nl_event *ev, int dev_ifindex);
+/* Free the state of the last pass (the status view then has no peers). */
+void backend_forget(struct backend *b);
 /* Discard pending notifications: the full pass about to dump sees their effects. */
 int backend_drain_events(struct backend *b);
 /* Read pending notifications into b->resync (and the belief), as backend_handle_events. */

@@ -792,6 +792,7 @@ static int render_status(struct daemon *d, bool json, struct buf *out)
 	_cleanup_free_ struct status_peer *rows = NULL;
 	struct status_error errors[STATUS_ERRORS_KEPT];
 	struct backend_status bs = {0};
+	struct backend_peer_status ps = {0};
 	char device[32] = "", device6[32] = "";
 	struct status_report rep = {
 		.node = node_name(d),
@@ -837,12 +838,18 @@ static int render_status(struct daemon *d, bool json, struct buf *out)
 	/* Both lists are sorted by name: merge them. */
 	for (size_t i = 0, j = 0; i < n; i++) {
 		struct status_peer *p = &rows[i];
+		int c = 1;
 
 		p->lease = list[i];
-		while (j < bs.n_peers && strcmp(bs.peers[j].name, list[i]->name) < 0)
-			j++;
-		if (j < bs.n_peers && strcmp(bs.peers[j].name, list[i]->name) == 0) {
-			unsigned want = bs.peers[j].want, have = bs.peers[j].have;
+		/* The backend computes each peer's entries when asked. */
+		for (; j < bs.n_peers; j++) {
+			backend_peer_status(d->backend, j, &ps);
+			c = strcmp(ps.name, list[i]->name);
+			if (c >= 0)
+				break;
+		}
+		if (j < bs.n_peers && c == 0) {
+			unsigned want = ps.want, have = ps.have;
 
 			p->expected4 = (want & BACKEND_ROUTE4 ? STATUS_ROUTE : 0) |
 				       (want & BACKEND_NEIGH4 ? STATUS_NEIGH : 0) |

@@ -161,9 +161,13 @@ static int reconcile(struct driver *d)
 	r = backend_reconcile(d->backend, (const struct lease *const *)snap, n);
 	usec = now_monotonic_usec() - start;
 	backend_status(d->backend, &st);
-	for (size_t k = 0; k < st.n_peers; k++)
-		if (st.peers[k].want && st.peers[k].have == st.peers[k].want)
+	for (size_t k = 0; k < st.n_peers; k++) {
+		struct backend_peer_status ps;
+
+		backend_peer_status(d->backend, k, &ps);
+		if (ps.want && ps.have == ps.want)
 			have++;
+	}
 	d->pass++;
 	printf("reconcile pass=%u peers=%zu complete=%zu writes=%d desired=%zu skipped=%zu "
 	       "drift_found=%" PRIu64 " drift_repaired=%" PRIu64 " devices_created=%" PRIu64

@@ -174,7 +174,28 @@ static int str_cmp(const void *x, const void *y)
 	return strcmp(x, y);
 }
 
-static void assert_same_plan(const struct plan *got, const struct plan *want)
+/*
+ * The per-peer status of got: its own array, or (planned per peer) the
+ * belief's view with missing = the entries got has a replace op for, which
+ * is what a full plan reports as missing.
+ */
+static struct plan_peer got_peer(const struct plan *got, const struct plan_state *belief, size_t k,
+				 const struct lease *const *peers)
+{
+	struct plan_peer pp;
+
+	if (got->peers)
+		return got->peers[k];
+	assert_string_equal(plan_state_peer(belief, k, &pp), peers[k]->name);
+	assert_int_equal(pp.missing, 0);
+	for (size_t j = 0; j < got->n_ops; j++)
+		if (got->ops[j].action == PLAN_REPLACE && got->ops[j].peer == (ssize_t)k)
+			pp.missing |= PLAN_BIT(got->ops[j].kind, got->ops[j].family == AF_INET6);
+	return pp;
+}
+
+static void assert_same_plan(const struct plan *got, const struct plan *want,
+			     const struct plan_state *belief, const struct lease *const *peers)
 {
 	static char g[4 * MAXE][128], w[4 * MAXE][128];
 
@@ -203,12 +224,14 @@ static void assert_same_plan(const struct plan *got, const struct plan *want)
 	qsort(w, want->n_ops, sizeof(w[0]), str_cmp);
 	for (size_t k = 0; k < got->n_ops; k++)
 		assert_string_equal(g[k], w[k]);
-	assert_int_equal(got->n_peers, want->n_peers);
-	for (size_t k = 0; k < got->n_peers; k++) {
-		assert_int_equal(got->peers[k].want, want->peers[k].want);
-		assert_int_equal(got->peers[k].missing, want->peers[k].missing);
-		assert_int_equal(got->peers[k].skipped, want->peers[k].skipped);
-		assert_int_equal(got->peers[k].direct, want->peers[k].direct);
+	assert_int_equal(got->peers ? got->n_peers : plan_state_n_peers(belief), want->n_peers);
+	for (size_t k = 0; k < want->n_peers; k++) {
+		struct plan_peer pp = got_peer(got, belief, k, peers);
+
+		assert_int_equal(pp.want, want->peers[k].want);
+		assert_int_equal(pp.missing, want->peers[k].missing);
+		assert_int_equal(pp.skipped, want->peers[k].skipped);
+		assert_int_equal(pp.direct, want->peers[k].direct);
 	}
 	assert_int_equal(got->n_desired, want->n_desired);
 	assert_int_equal(got->n_skipped, want->n_skipped);
@@ -321,7 +344,7 @@ static void run_sequence(bool direct, bool hinted, uint32_t seed, unsigned steps
 		} else
 			assert_int_equal(plan_update(&p, c.v, c.n, &belief, &plan), 0);
 		assert_non_null(belief);
-		assert_same_plan(&plan, &want);
+		assert_same_plan(&plan, &want, belief, c.v);
 		if (plan.n_planned < c.n || c.n == 0)
 			per_peer++;
 		else
@@ -387,7 +410,23 @@ static void test_single_peer_is_incremental(void **state)
 		assert_int_equal(plan.ops[k].action, PLAN_REPLACE);
 		assert_int_equal(plan.ops[k].peer, 39);
 	}
-	assert_int_equal(plan.peers[39].missing, plan.peers[39].want);
+	/* Planned per peer: no per-peer array; the belief has every peer's status. */
+	assert_null(plan.peers);
+	assert_int_equal(plan_state_n_peers(belief), 40);
+	{
+		struct plan_peer pp;
+		unsigned ops = 0;
+
+		assert_string_equal(plan_state_peer(belief, 39, &pp), l[39].name);
+		for (size_t k = 0; k < plan.n_ops; k++)
+			ops |= PLAN_BIT(plan.ops[k].kind, plan.ops[k].family == AF_INET6);
+		assert_int_equal(ops, pp.want);
+		assert_int_equal(pp.missing, 0);
+		/* A failed op is reported missing until the next plan. */
+		plan_state_mark_missing(belief, 39, PLAN_BIT(PLAN_ROUTE, 0));
+		(void)plan_state_peer(belief, 39, &pp);
+		assert_int_equal(pp.missing, PLAN_BIT(PLAN_ROUTE, 0));
+	}
 	assert_int_equal(plan.n_desired, 40 * 6);
 	plan_done(&plan);
 
