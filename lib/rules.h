@@ -8,9 +8,17 @@
  *             a planner that turns (scanned state, desired chain) into one
  *             atomic `iptables-restore --noflush` transaction;
  *   nftables  the table `ip flannel-ipv4` / `ip6 flannel-ipv6` exactly as
- *             `nft list table` prints it, the script that replaces it in one
- *             transaction, and a comparison of a listing with the desired
- *             text that ignores layout and handles.
+ *             `nft list table` prints it, and a planner that turns an
+ *             `nft -a list table` listing into one `nft -f` transaction
+ *             (empty when nothing drifted).
+ *
+ * The chains and nft tables are shared by name with every other flanneld
+ * on the host (one per flannel network, as upstream's multi-network
+ * setup): each manages only its own rules in them. A rule is ours when it
+ * is one of the lines we want in that chain, or when it names one of our
+ * networks (struct rules_owned: the network, the lease and the previous
+ * run's, from subnet.env) as its source or destination; every other rule
+ * is foreign and kept, in its order, after ours.
  *
  * Chains, rules, comments and order are upstream's (flannel-behaviour.md
  * §5.2/§5.3). All functions return 0/positive or -errno and never log.
@@ -70,6 +78,29 @@ bool rules_net_equal(const struct rules_net *a, const struct rules_net *b);
 
 const char *rules_family_name(enum rules_family family); /* "IPv4", "IPv6" */
 
+/* The networks whose rules are ours in a shared chain (see above). */
+#define RULES_OWNED_MAX 4
+struct rules_owned {
+	unsigned n;
+	struct ip_net nets[RULES_OWNED_MAX];
+};
+
+/*
+ * Add a network (host bits cleared; a duplicate is ignored). -EINVAL for a
+ * /0 (no rule of ours names it), -ENOSPC when the set is full.
+ */
+int rules_owned_add(struct rules_owned *o, const struct ip_net *net);
+/* Add n's network and subnet (nothing when n is disabled). */
+int rules_owned_add_net(struct rules_owned *o, const struct rules_net *n);
+/*
+ * Whether a rule (an iptables-save line or an nft rule, len bytes) names
+ * one of the networks as its source or destination: the word after -s, -d,
+ * saddr, daddr or "saddr !=" / "daddr !=", in iptables-save's form
+ * (a.b.c.d/n) or nft's (a full-length prefix as a bare address). o NULL:
+ * none.
+ */
+bool rules_owned_match(const struct rules_owned *o, const char *line, size_t len);
+
 /* ---- iptables ---- */
 
 /* The jump rule in POSTROUTING / FORWARD (no trailing newline). */
@@ -127,6 +158,19 @@ void ipt_scan_done(struct ipt_scan *s);
  * overflowed and `want` is NULL (we refuse to delete what we could not see).
  */
 int rules_ipt_plan(const struct ipt_scan *s, const char *want, bool jump_last, struct buf *out);
+/*
+ * rules_ipt_plan() for a chain shared with other flanneld: only the rules
+ * that are ours (the lines of want, and rules matching owned) are
+ * compared with want, present and in order, foreign rules in between or
+ * after do not count. When ours differ, the chain is rewritten in the same
+ * single transaction as want followed by the foreign rules in their order
+ * (ours first, as upstream's start-up leaves them), so nothing of another
+ * network is lost and ours (e.g. the previous subnet's) are dropped.
+ * owned NULL: every rule of the chain is ours (rules_ipt_plan()). When the
+ * scan overflowed, the foreign rules that were seen are kept.
+ */
+int rules_ipt_plan_shared(const struct ipt_scan *s, const char *want,
+			  const struct rules_owned *owned, bool jump_last, struct buf *out);
 
 /* ---- nftables ---- */
 
@@ -140,21 +184,29 @@ const char *rules_nft_table(enum rules_family family);	/* "flannel-ipv4", "flann
  */
 int rules_nft_table_text(enum rules_family family, const struct rules_net *n, bool masq,
 			 bool forward, bool random_fully, struct buf *out);
-/*
- * The `nft -f -` script that replaces the table in one transaction:
- * "add table; delete table;" (so that the delete never fails) + the table.
- */
-int rules_nft_apply_script(enum rules_family family, const char *table_text, struct buf *out);
 /* Script deleting the table if it exists (add + delete, one transaction). */
 int rules_nft_delete_script(enum rules_family family, struct buf *out);
 
 /*
- * Compare an `nft list table` output with the desired table text: lines
- * are compared with surrounding blanks trimmed, empty lines and trailing
- * "# handle N" annotations ignored. Pure; never reads past len; listing
- * may be NULL when len is 0.
+ * Append to out the `nft -f -` script that converges this family's table
+ * to our rules, or nothing when it already holds them. listing is the
+ * output of `nft -a list table <family> <name>` (with rule handles), NULL
+ * when the table does not exist: then the script is the table text of
+ * rules_nft_table_text() (which also merges into a table created
+ * meanwhile). Otherwise, per chain (postrtg when masq, forward when
+ * forward): the chain is ours when it exists, its "type ..." line (hook,
+ * priority, policy) is ours and our rules (see rules_ipt_plan_shared) are
+ * exactly the desired ones in order. Else one transaction re-declares the
+ * table and chains (creating what is missing, restoring the policy),
+ * deletes our rules by handle and inserts the desired ones at the top of
+ * the chain: foreign rules are never touched, and the transaction fails as
+ * a whole (to be retried) if one of our rules changed since the listing.
+ * Our rules in a chain we do not want are deleted, and the chain with them
+ * when nothing else is in it. Never reads past len.
  */
-bool rules_nft_listing_equal(const char *listing, size_t len, const char *want);
+int rules_nft_plan(enum rules_family family, const struct rules_net *n,
+		   const struct rules_owned *owned, bool masq, bool forward, bool random_fully,
+		   const char *listing, size_t len, struct buf *out);
 
 /*
  * Whether `nft list tables` output names this family's table (exact line

@@ -7,6 +7,17 @@
  * restart, flannel#2237) and its per-rule `iptables -C` resync loop (xtables
  * lock contention, flannel#933) with at most one read per table and one
  * write per family per period.
+ *
+ * Several flanneld (one per flannel network) share the chains and nft
+ * tables of a host, so each manager judges and rewrites only its own
+ * rules: those of its network and lease, and of the previous run's (from
+ * subnet.env, so that a recycled subnet's rules go away). The iptables
+ * chain is rewritten as ours + the foreign rules read in the same pass;
+ * should two managers rewrite the same chain at the same moment, the one
+ * that loses its rules puts them back at its next pass (the other then
+ * finds its own still in place and writes nothing), so they never flap.
+ * In nftables mode our rules are deleted by handle and re-inserted, and
+ * foreign rules are never written at all.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,6 +35,7 @@ struct traffic_mgr {
 	char *nft;
 	bool installed; /* traffic_mgr_ensure() ran: resync has something to keep */
 	struct rules_net net[_RULES_FAMILY_MAX];
+	struct rules_owned owned[_RULES_FAMILY_MAX]; /* what marks a shared rule as ours */
 	struct traffic_stats stats;
 };
 
@@ -129,7 +141,7 @@ static int ipt_plan_table(struct traffic_mgr *m, enum rules_family f, const stru
 	m->stats.execs++;
 	r = iptables_read(m->ipt_save[f], &s, m->cfg.timeout_ms, &err);
 	if (r >= 0)
-		r = rules_ipt_plan(&s, want, jump_last, tx);
+		r = rules_ipt_plan_shared(&s, want, &m->owned[f], jump_last, tx);
 	ipt_scan_done(&s);
 	if (r == -EBADMSG)
 		errmsg_set(&err, "%s -t %s: output too large or unreadable around chain %s",
@@ -221,18 +233,14 @@ static int ipt_remove(struct traffic_mgr *m, enum rules_family f)
 
 /* ---- nftables ---- */
 
-/* Converge one family's table; returns 1 when it was rewritten. */
+/* Converge our rules in one family's table; returns 1 when they were rewritten. */
 static int nft_converge(struct traffic_mgr *m, enum rules_family f)
 {
-	_cleanup_buf_ struct buf want = BUF_INIT, have = BUF_INIT, script = BUF_INIT;
-	const char *args[] = {"list", "table", rules_nft_family(f), rules_nft_table(f), NULL};
+	_cleanup_buf_ struct buf have = BUF_INIT, script = BUF_INIT;
+	const char *args[] = {"-a", "list", "table", rules_nft_family(f), rules_nft_table(f), NULL};
 	struct errmsg err = {""};
 	int r;
 
-	r = rules_nft_table_text(f, &m->net[f], m->cfg.ip_masq, m->cfg.forward_rules,
-				 m->cfg.random_fully, &want);
-	if (r < 0)
-		return r;
 	m->stats.execs++;
 	r = nftables_list(m->nft, args, &have, m->cfg.timeout_ms, &err);
 	if (r < 0 && r != -ENODATA) {
@@ -240,12 +248,14 @@ static int nft_converge(struct traffic_mgr *m, enum rules_family f)
 		return log_warn_errno(r, "Failed to read nftables table %s %s: %s",
 				      rules_nft_family(f), rules_nft_table(f), err.text);
 	}
-	if (r >= 0 && rules_nft_listing_equal(have.data, have.len, want.data))
-		return 0;
-
-	r = rules_nft_apply_script(f, want.data, &script);
+	r = rules_nft_plan(f, &m->net[f], &m->owned[f], m->cfg.ip_masq, m->cfg.forward_rules,
+			   m->cfg.random_fully, r == -ENODATA ? NULL : (have.data ? have.data : ""),
+			   have.len, &script);
 	if (r < 0)
 		return r;
+	if (script.len == 0)
+		return 0;
+
 	log_v(4, "nft input:\n%s", script.data);
 	m->stats.execs++;
 	r = nftables_run(m->nft, script.data, script.len, m->cfg.timeout_ms, &err);
@@ -348,6 +358,30 @@ static void log_recycle(enum rules_family f, const struct rules_net *n,
 		 ip_net_fmt(&n->network, cn), ip_net_fmt(&n->subnet, cs), pn, ps);
 }
 
+/* The previous run's network and subnet of family f are ours too (recycled). */
+static void own_previous(struct rules_owned *o, enum rules_family f, const struct subnet_env *prev)
+{
+	int af = f == RULES_IPV6 ? AF_INET6 : AF_INET;
+	struct ip_net nets[2];
+	size_t k = 0;
+
+	if (f == RULES_IPV6) {
+		if (prev->has_ipv6_network)
+			nets[k++] = prev->ipv6_network;
+		if (prev->has_ipv6_subnet)
+			nets[k++] = prev->ipv6_subnet;
+	} else {
+		if (prev->has_network)
+			nets[k++] = prev->network;
+		if (prev->has_subnet)
+			nets[k++] = prev->subnet;
+	}
+	for (size_t i = 0; i < k; i++)
+		/* a /0 or another family names no rule of ours: nothing to own */
+		if (nets[i].addr.family == af)
+			(void)rules_owned_add(o, &nets[i]);
+}
+
 int traffic_mgr_ensure(struct traffic_mgr *m, const struct rules_net *v4,
 		       const struct rules_net *v6, const struct subnet_env *prev)
 {
@@ -367,6 +401,11 @@ int traffic_mgr_ensure(struct traffic_mgr *m, const struct rules_net *v4,
 					       "Invalid %s network/subnet for traffic rules",
 					       rules_family_name(f));
 		m->net[f] = n && n->enabled ? *n : (struct rules_net){0};
+		m->owned[f] = (struct rules_owned){0};
+		/* cannot fail: two networks, of which the subnets are ours too */
+		(void)rules_owned_add_net(&m->owned[f], &m->net[f]);
+		if (prev && m->net[f].enabled)
+			own_previous(&m->owned[f], f, prev);
 	}
 	m->installed = true;
 
@@ -411,9 +450,9 @@ int traffic_mgr_resync(struct traffic_mgr *m)
 					 "rules (%s)",
 					 rules_family_name(f));
 			else
-				log_info(
-					"nftables table %s %s was missing or changed; recreated it",
-					rules_nft_family(f), rules_nft_table(f));
+				log_info("nftables rules in table %s %s were missing or changed; "
+					 "restored them",
+					 rules_nft_family(f), rules_nft_table(f));
 		}
 	}
 	m->stats.repairs += (uint64_t)repaired;

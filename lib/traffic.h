@@ -14,7 +14,10 @@
  * Every change is one atomic transaction (iptables-restore --noflush, or
  * nft -f), so there is no moment without masquerading, also across
  * restarts. A resync costs one read per table (iptables-save -t nat / -t
- * filter, or nft list table) and one write only when something drifted.
+ * filter, or nft -a list table) and one write only when something drifted.
+ * The chains and nft tables may be shared with the flanneld of other flannel
+ * networks on the host: only our rules (those naming our network or lease,
+ * or the previous run's) are judged and rewritten, the others are kept.
  * Synchronous and single-threaded: each call runs short helper programs and
  * returns when they are done (bounded by timeout_ms each). Logs what it
  * changes; read failures and write failures are logged and returned.

@@ -2,11 +2,11 @@
 /*
  * The read-back parsers of the traffic manager on arbitrary bytes:
  * iptables-save output through the bounded scanner (split into chunks at
- * input-chosen sizes, since the output arrives from a pipe) and both plans
- * (ensure and remove); nft listings through the normalising comparison and
- * the table lookup. Invariants: scanning is independent of the chunking,
- * every non-empty plan is one well-formed "*nat ... COMMIT" transaction, and
- * a listing always equals itself.
+ * input-chosen sizes, since the output arrives from a pipe) and the plans
+ * (ensure, ensure in a shared chain, remove); `nft -a list table` listings
+ * through the nft planner and the table lookup. Invariants: scanning is
+ * independent of the chunking, every non-empty plan is one well-formed
+ * "*nat ... COMMIT" transaction or nft script re-declaring our table first.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,7 +30,14 @@ static void scan(const char *text, size_t size, size_t chunk, struct ipt_scan *s
 
 static void check_plan(const struct ipt_scan *s, const char *w, bool jump_last, struct buf *out)
 {
-	int r = rules_ipt_plan(s, w, jump_last, out);
+	struct rules_owned o = {0};
+	struct ip_net n;
+	int r;
+
+	if (ip_net_parse("10.244.0.0/16", &n) < 0 || rules_owned_add(&o, &n) < 0)
+		abort();
+	/* data[0] picks exclusive or shared; both must hold the same invariants */
+	r = rules_ipt_plan_shared(s, w, jump_last ? NULL : &o, jump_last, out);
 
 	if (r == -EBADMSG && !w && s->overflow)
 		return;
@@ -75,17 +82,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_free(&pa);
 	buf_free(&pb);
 
-	/* nft: a NUL-terminated copy serves as the desired text */
-	char *copy = malloc(size + 1);
-	if (!copy)
-		return 0;
-	memcpy(copy, data, size);
-	copy[size] = '\0';
-	if (!memchr(data, '\0', size) && !rules_nft_listing_equal(text, size, copy))
+	/* nft: the input as a listing of our table */
+	struct rules_net n;
+	struct rules_owned o = {0};
+	struct ip_net net, sub;
+	static const char head[] = "table ip flannel-ipv4 {\n";
+
+	if (ip_net_parse("10.244.0.0/16", &net) < 0 || ip_net_parse("10.244.1.0/24", &sub) < 0 ||
+	    rules_net_set(&n, RULES_IPV4, &net, &sub) < 0 || rules_owned_add_net(&o, &n) < 0)
 		abort();
-	(void)rules_nft_listing_equal(text, size, want);
+	if (rules_nft_plan(RULES_IPV4, &n, &o, data[0] & 1, data[0] & 2, true, text, size, &pa) < 0)
+		abort();
+	if (pa.len && strncmp(pa.data, head, strlen(head)) != 0)
+		abort();
+	buf_free(&pa);
+	(void)rules_owned_match(&o, text, size);
 	(void)rules_nft_tables_has(text, size, RULES_IPV4);
 	(void)rules_nft_tables_has(text, size, RULES_IPV6);
-	free(copy);
 	return 0;
 }

@@ -122,7 +122,7 @@ in_node nft delete rule ip6 flannel-ipv6 forward handle "$handle"
 wait_for 5 golden_ok || check_golden
 in_node nft delete table ip flannel-ipv4
 wait_for 5 golden_ok || check_golden
-grep -q "was missing or changed; recreated it" "$TMP/resync.log" || fail "repair not logged"
+grep -q "were missing or changed; restored them" "$TMP/resync.log" || fail "repair not logged"
 echo "ok: flushed chain, deleted rule and deleted table restored within the resync period"
 check_datapath
 echo "PASS"

@@ -75,7 +75,8 @@ static int setup(void **state)
 	write_fake("iptables-restore",
 		   "cat >> $D/v4-restored; exit $(cat $D/fail 2>/dev/null || echo 0)");
 	write_fake("ip6tables-restore", "cat >> $D/v6-restored");
-	write_fake("nft", "case \"$1\" in\n"
+	write_fake("nft", "[ \"$1\" = -a ] && shift\n"
+			  "case \"$1\" in\n"
 			  "-f) cat >> $D/nft-in;;\n"
 			  "list) if [ \"$2\" = tables ]; then cat $D/nft-tables; exit 0; fi\n"
 			  "  if [ -f $D/nft-$3 ]; then cat $D/nft-$3; else\n"
@@ -236,6 +237,25 @@ static void test_iptables_cleans_nft(void **state)
 	(void)state;
 }
 
+/* What `nft -a list table` prints for a table text: its rules get handles. */
+static void with_handles(const char *text, struct buf *out)
+{
+	unsigned h = 1;
+
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		int len = (int)(nl ? nl - p : (long)strlen(p));
+		bool rule = strncmp(p, "\t\t", 2) == 0 && strncmp(p, "\t\tcomment", 9) != 0 &&
+			    strncmp(p, "\t\ttype", 6) != 0;
+
+		if (rule)
+			assert_int_equal(buf_printf(out, "%.*s # handle %u\n", len, p, h++), 0);
+		else
+			assert_int_equal(buf_printf(out, "%.*s\n", len, p), 0);
+		p += len + (nl ? 1 : 0);
+	}
+}
+
 static void test_nftables_ensure_and_resync(void **state)
 {
 	struct traffic_config cfg = {.mode = TRAFFIC_MODE_NFTABLES,
@@ -244,32 +264,121 @@ static void test_nftables_ensure_and_resync(void **state)
 				     .random_fully = true};
 	_cleanup_(traffic_mgr_freep) struct traffic_mgr *m = NULL;
 	struct rules_net v4 = mknet("10.244.0.0/16", "10.244.1.0/24");
-	_cleanup_buf_ struct buf want = BUF_INIT;
+	_cleanup_buf_ struct buf want = BUF_INIT, listed = BUF_INIT;
 	char *t;
 
 	assert_int_equal(rules_nft_table_text(RULES_IPV4, &v4, true, true, true, &want), 0);
+	with_handles(want.data, &listed);
 	assert_int_equal(traffic_mgr_new(&cfg, &m), 0);
 	assert_int_equal(traffic_mgr_ensure(m, &v4, NULL, NULL), 0);
 	t = get("log");
-	assert_string_equal(t, "nft list table ip flannel-ipv4\nnft -f -\n");
+	assert_string_equal(t, "nft -a list table ip flannel-ipv4\nnft -f -\n");
 	free(t);
+	/* no table yet: created as a whole (never "delete table": it may hold other networks') */
 	t = get("nft-in");
-	const char *pre = "add table ip flannel-ipv4\ndelete table ip flannel-ipv4\n";
-	assert_true(strncmp(t, pre, strlen(pre)) == 0);
-	assert_string_equal(t + strlen(pre), want.data);
+	assert_string_equal(t, want.data);
 	free(t);
 
 	/* converged: the listing (with blank lines/indentation of nft) matches, no write */
-	put("nft-ip", want.data);
+	put("nft-ip", listed.data);
 	clear("log");
+	clear("nft-in");
 	assert_int_equal(traffic_mgr_resync(m), 0);
 	t = get("log");
-	assert_string_equal(t, "nft list table ip flannel-ipv4\n");
+	assert_string_equal(t, "nft -a list table ip flannel-ipv4\n");
 	free(t);
-	/* the table was flushed by hand */
+	/* the table was flushed by hand: our chains re-declared and refilled */
 	put("nft-ip", "table ip flannel-ipv4 {\n\tcomment \"rules for flannel-ipv4\"\n}\n");
 	assert_int_equal(traffic_mgr_resync(m), 1);
 	assert_int_equal(traffic_mgr_stats(m)->repairs, 1);
+	t = get("nft-in");
+	assert_null(strstr(t, "delete"));
+	assert_non_null(strstr(t, "insert rule ip flannel-ipv4 forward ip saddr 10.244.0.0/16 "
+				  "accept\n"));
+	free(t);
+	(void)state;
+}
+
+static void test_nftables_shared_table(void **state)
+{
+	struct traffic_config cfg = {.mode = TRAFFIC_MODE_NFTABLES, .forward_rules = true};
+	_cleanup_(traffic_mgr_freep) struct traffic_mgr *m = NULL;
+	struct rules_net v4 = mknet("10.244.0.0/16", "10.244.1.0/24");
+	struct subnet_env prev = {.has_network = true, .has_subnet = true};
+	char *t;
+
+	/* the previous run had network 10.7.0.0/16; another network's flanneld shares the table */
+	assert_int_equal(ip_net_parse("10.7.0.0/16", &prev.network), 0);
+	assert_int_equal(ip_net_parse("10.7.3.1/24", &prev.subnet), 0);
+	put("nft-ip", "table ip flannel-ipv4 { # handle 3\n"
+		      "\tcomment \"rules for flannel-ipv4\"\n"
+		      "\tchain forward { # handle 1\n"
+		      "\t\tcomment \"chain to accept flannel traffic\"\n"
+		      "\t\ttype filter hook forward priority filter; policy accept;\n"
+		      "\t\tip saddr 10.245.0.0/16 accept # handle 4\n"
+		      "\t\tip daddr 10.245.0.0/16 accept # handle 5\n"
+		      "\t\tip saddr 10.7.0.0/16 accept # handle 6\n"
+		      "\t\tip daddr 10.7.0.0/16 accept # handle 7\n"
+		      "\t}\n}\n");
+	assert_int_equal(traffic_mgr_new(&cfg, &m), 0);
+	assert_int_equal(traffic_mgr_ensure(m, &v4, NULL, &prev), 0);
+	t = get("nft-in");
+	assert_non_null(strstr(t,
+			       "}\ndelete rule ip flannel-ipv4 forward handle 6\n"
+			       "delete rule ip flannel-ipv4 forward handle 7\n"
+			       "insert rule ip flannel-ipv4 forward ip daddr 10.244.0.0/16 accept\n"
+			       "insert rule ip flannel-ipv4 forward ip saddr 10.244.0.0/16 "
+			       "accept\n"));
+	assert_null(strstr(t, "handle 4"));
+	assert_null(strstr(t, "handle 5"));
+	assert_null(strstr(t, "postrtg"));
+	free(t);
+	(void)state;
+}
+
+static void test_iptables_shared_chain(void **state)
+{
+	struct traffic_config cfg = {.mode = TRAFFIC_MODE_IPTABLES, .forward_rules = true};
+	_cleanup_(traffic_mgr_freep) struct traffic_mgr *m = NULL;
+	struct rules_net v4 = mknet("10.244.0.0/16", "10.244.1.0/24");
+	static const char other[] =
+		"-A FLANNEL-FWD -s 10.245.0.0/16 -m comment --comment \"flanneld forward\" -j ACCEPT\n"
+		"-A FLANNEL-FWD -d 10.245.0.0/16 -m comment --comment \"flanneld forward\" "
+		"-j ACCEPT\n";
+	static const char ours[] =
+		"-A FLANNEL-FWD -s 10.244.0.0/16 -m comment --comment \"flanneld forward\" -j ACCEPT\n"
+		"-A FLANNEL-FWD -d 10.244.0.0/16 -m comment --comment \"flanneld forward\" "
+		"-j ACCEPT\n";
+	static const char head[] =
+		"*filter\n:FORWARD DROP [0:0]\n:FLANNEL-FWD - [0:0]\n"
+		"-A FORWARD -m comment --comment \"flanneld forward\" -j FLANNEL-FWD\n";
+	_cleanup_buf_ struct buf text = BUF_INIT;
+	char *t;
+
+	/* the other network's flanneld was first: ours are added, its rules kept */
+	assert_int_equal(buf_printf(&text, "%s%sCOMMIT\n", head, other), 0);
+	put("v4-filter", text.data);
+	assert_int_equal(traffic_mgr_new(&cfg, &m), 0);
+	assert_int_equal(traffic_mgr_ensure(m, &v4, NULL, NULL), 0);
+	t = get("v4-restored");
+	buf_reset(&text);
+	assert_int_equal(
+		buf_printf(&text, "*filter\n:FLANNEL-FWD - [0:0]\n%s%sCOMMIT\n", ours, other), 0);
+	assert_string_equal(t, text.data);
+	free(t);
+
+	/* both there, theirs first (it repaired after us): nothing to write, many passes */
+	buf_reset(&text);
+	assert_int_equal(buf_printf(&text, "%s%s%sCOMMIT\n", head, other, ours), 0);
+	put("v4-filter", text.data);
+	clear("v4-restored");
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(traffic_mgr_resync(m), 0);
+	t = get("v4-restored");
+	assert_string_equal(t, "");
+	free(t);
+	assert_int_equal(traffic_mgr_stats(m)->repairs, 0);
+	assert_int_equal(traffic_mgr_stats(m)->applies, 1);
 	(void)state;
 }
 
@@ -352,6 +461,8 @@ int main(void)
 		cmocka_unit_test_setup(test_iptables_dual_stack_and_failure, reset),
 		cmocka_unit_test_setup(test_iptables_cleans_nft, reset),
 		cmocka_unit_test_setup(test_nftables_ensure_and_resync, reset),
+		cmocka_unit_test_setup(test_nftables_shared_table, reset),
+		cmocka_unit_test_setup(test_iptables_shared_chain, reset),
 		cmocka_unit_test_setup(test_nftables_cleans_iptables, reset),
 		cmocka_unit_test_setup(test_invalid, reset),
 		cmocka_unit_test_setup(test_br_netfilter, reset),
