@@ -118,6 +118,32 @@ static int decode_field(const char *value, const char *where, char **ret, size_t
 	return r;
 }
 
+/*
+ * An API server URL: http(s)://, a non-empty host, no whitespace or control
+ * characters; a trailing '/' is dropped. Copied into *ret.
+ */
+static int server_url_dup(const char *s, char **ret)
+{
+	size_t scheme, len;
+
+	if (strncmp(s, "https://", 8) == 0)
+		scheme = 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		scheme = 7;
+	else
+		return -EINVAL;
+	len = strlen(s);
+	while (len > scheme && s[len - 1] == '/')
+		len--;
+	if (len == scheme || s[scheme] == '/')
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+			return -EINVAL;
+	*ret = strndup(s, len);
+	return *ret ? 0 : -ENOMEM;
+}
+
 static int take_cluster(const cJSON *cluster, const char *dir, struct kube_config *c,
 			struct errmsg *err)
 {
@@ -129,13 +155,11 @@ static int take_cluster(const cJSON *cluster, const char *dir, struct kube_confi
 		return r;
 	if (!s)
 		return errmsg_set(err, "cluster.server: missing"), -EINVAL;
-	if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
-		return errmsg_set(err, "cluster.server: expected an http(s) URL"), -EINVAL;
-	c->server = strdup(s);
-	if (!c->server)
-		return -ENOMEM;
-	if (c->server[strlen(c->server) - 1] == '/')
-		c->server[strlen(c->server) - 1] = '\0';
+	r = server_url_dup(s, &c->server);
+	if (r == -EINVAL)
+		return errmsg_set(err, "cluster.server: expected an http(s) URL with a host"), r;
+	if (r < 0)
+		return r;
 
 	r = get_opt_str(cluster, "certificate-authority-data", "cluster", &s, err);
 	if (r < 0)
@@ -357,16 +381,18 @@ int kube_config_load(const char *kubeconfig_path, const char *api_url, struct ku
 	}
 
 	if (api_url && api_url[0]) {
-		if (strncmp(api_url, "https://", 8) != 0 && strncmp(api_url, "http://", 7) != 0) {
+		char *server;
+
+		r = server_url_dup(api_url, &server);
+		if (r < 0) {
 			kube_config_done(&c);
-			return errmsg_set(err, "--kube-api-url: expected an http(s) URL"), -EINVAL;
+			if (r == -EINVAL)
+				errmsg_set(err,
+					   "--kube-api-url: expected an http(s) URL with a host");
+			return r;
 		}
 		free(c.server);
-		c.server = strdup(api_url);
-		if (!c.server)
-			return kube_config_done(&c), -ENOMEM;
-		if (c.server[strlen(c.server) - 1] == '/')
-			c.server[strlen(c.server) - 1] = '\0';
+		c.server = server;
 	}
 	kube_config_done(ret);
 	*ret = c;

@@ -312,7 +312,14 @@ static void test_kubeconfig(void **state)
 		 "user: exec and auth-provider plugins are not supported"},
 		{"current-context: c\ncontexts:\n- name: c\n  context:\n    cluster: k\nclusters:\n"
 		 "- name: k\n  cluster:\n    server: ftp://h\n",
-		 "cluster.server: expected an http(s) URL"},
+		 "cluster.server: expected an http(s) URL with a host"},
+		/* Found by fuzz-kubeconfig: a scheme without a host. */
+		{"current-context: c\ncontexts:\n- name: c\n  context:\n    cluster: k\nclusters:\n"
+		 "- name: k\n  cluster:\n    server: https:///\n",
+		 "cluster.server: expected an http(s) URL with a host"},
+		{"current-context: c\ncontexts:\n- name: c\n  context:\n    cluster: k\nclusters:\n"
+		 "- name: k\n  cluster:\n    server: \"https://h st\"\n",
+		 "cluster.server: expected an http(s) URL with a host"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		err.text[0] = '\0';
