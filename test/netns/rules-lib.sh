@@ -40,6 +40,8 @@ cleanup() {
 		wait "$pid" 2>/dev/null || true
 	done
 	for ns in "$NS_POD" "$NS_NODE" "$NS_UL" "$NS_OUT" "$NS_PEER"; do
+		# `in_node prog &` gives the pid of a subshell: end what runs inside too
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	rm -rf "$TMP"

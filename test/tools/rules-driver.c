@@ -195,8 +195,10 @@ int main(int argc, char **argv)
 		log_error_errno(r, "Failed to create the traffic manager");
 		return 1;
 	}
-	if (cleanup && traffic_mgr_cleanup_other(m) < 0)
-		return 1;
+	/* as flanneld: a failed clean-up (logged) does not stop the start-up, e.g. when
+	 * another network's flanneld removed the same leftovers at the same moment */
+	if (cleanup)
+		(void)traffic_mgr_cleanup_other(m);
 	r = traffic_mgr_ensure(m, &v4, &v6, have_prev ? &prev : NULL);
 	print_stats("ensure", 0, m);
 	if (r < 0)
