@@ -10,10 +10,12 @@
  * the same VtepMAC) would make every pass rewrite the kernel; the first by
  * name wins and the others are reported as skipped.
  *
- * The belief (struct plan_state) keeps each peer's desired entries and a
- * sorted index by subnet address and VtepMAC, so that a change of a few
- * peers is planned in time linear in the peers (a name merge, no sorting)
- * and a notification is classified with a binary search.
+ * The belief (struct plan_state) keeps a copy of each peer's lease with its
+ * status (its desired entries are rebuilt from them when needed, which keeps
+ * the record small) and a sorted index by subnet address and VtepMAC, so
+ * that a change of a few peers is planned without sorting (a name merge,
+ * or binary searches when the changed names are given) and a notification
+ * is classified with a binary search.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -488,16 +490,18 @@ static int diff_family(struct entries *want, struct entries *have, int fi, struc
 	return 0;
 }
 
-/* The ops of the buckets: adds neighbour, FDB, route; deletes route, FDB, neighbour. */
-static int ops_from_buckets(const struct entries *buckets, struct plan *plan)
+/*
+ * The ops of the buckets: adds neighbour, FDB, route; deletes route, FDB,
+ * neighbour. Each bucket is freed once copied, so that the ops and the
+ * entries they come from are not both held in full (thousands of them on a
+ * first pass).
+ */
+static int ops_from_buckets(struct entries *buckets, struct plan *plan)
 {
 	static const enum plan_kind add_order[] = {PLAN_NEIGH, PLAN_FDB, PLAN_ROUTE};
 	static const enum plan_kind del_order[] = {PLAN_ROUTE, PLAN_FDB, PLAN_NEIGH};
-	size_t total = 0;
 
-	for (size_t b = 0; b < N_BUCKETS; b++)
-		total += buckets[b].n;
-	plan->ops = calloc(total ? total : 1, sizeof(*plan->ops));
+	plan->ops = calloc(1, sizeof(*plan->ops));
 	if (!plan->ops)
 		return -ENOMEM;
 	for (int pass = 0; pass < 2; pass++) {
@@ -505,13 +509,22 @@ static int ops_from_buckets(const struct entries *buckets, struct plan *plan)
 		const enum plan_kind *order = pass == 0 ? add_order : del_order;
 		for (int o = 0; o < 3; o++)
 			for (int fi = 0; fi < 2; fi++) {
-				const struct entries *e = &buckets[bucket_of(action, order[o], fi)];
+				struct entries *e = &buckets[bucket_of(action, order[o], fi)];
+				struct plan_op *ops;
+
+				if (e->n == 0)
+					continue;
+				ops = reallocarray(plan->ops, plan->n_ops + e->n, sizeof(*ops));
+				if (!ops)
+					return -ENOMEM;
+				plan->ops = ops;
 				for (size_t k = 0; k < e->n; k++) {
 					struct plan_op *op = &plan->ops[plan->n_ops++];
-					op->action = action;
-					op->kind = e->v[k].kind;
-					op->family = e->v[k].family;
-					op->peer = action == PLAN_DELETE ? -1 : e->v[k].peer;
+					*op = (struct plan_op){
+						.action = action,
+						.kind = e->v[k].kind,
+						.family = e->v[k].family,
+						.peer = action == PLAN_DELETE ? -1 : e->v[k].peer};
 					if (op->kind == PLAN_NEIGH)
 						op->neigh = e->v[k].neigh;
 					else if (op->kind == PLAN_FDB)
@@ -521,6 +534,8 @@ static int ops_from_buckets(const struct entries *buckets, struct plan *plan)
 					if (action == PLAN_DELETE)
 						plan->n_stale++;
 				}
+				free(e->v);
+				*e = (struct entries){0};
 			}
 	}
 	return 0;
@@ -534,12 +549,15 @@ static void buckets_done(struct entries *buckets)
 
 /* ---- the belief ---- */
 
-/* One peer's desired entries, as planned from a copy of its lease. */
+/*
+ * One peer in the belief: a copy of its lease and what was planned for it.
+ * Its entries are not stored (six of them would triple the record): they
+ * are a function of the lease, st and the state's parameters (rec_ent).
+ */
 struct peer_rec {
 	struct lease lease;
-	struct plan_peer st;		     /* missing: failed ops (plan_state_mark_missing) */
-	struct entry ent[2][_PLAN_KIND_MAX]; /* valid where st.want has the bit */
-	uint64_t hash;			     /* sum of the entries' hashes */
+	struct plan_peer st; /* missing: failed ops (plan_state_mark_missing) */
+	uint64_t hash;	     /* sum of the entries' hashes */
 };
 
 /* A sorted index: subnet address or VtepMAC (16 bytes, zero-padded) → peer. */
@@ -577,16 +595,25 @@ struct plan_state {
 	(PLAN_BIT(PLAN_NEIGH, fi) | PLAN_BIT(PLAN_FDB, fi) | PLAN_BIT(PLAN_ROUTE, fi))
 #define HASH_SEED 0xcbf29ce484222325ULL
 
+/* Only for a record with the family's route (has_subnet_key). */
 static void subnet_key(const struct peer_rec *r, int fi, uint8_t key[static 16])
 {
+	struct ip_net subnet;
+	struct ip_addr pub;
+
 	memset(key, 0, 16);
-	memcpy(key, r->ent[fi][PLAN_ROUTE].route.dst.addr.bytes, 16);
+	if (peer_subnet(&r->lease, fi, &subnet, &pub))
+		memcpy(key, subnet.addr.bytes, 16);
 }
 
+/* Only for a record with the family's neighbour (has_mac_key). */
 static void mac_key(const struct peer_rec *r, int fi, uint8_t key[static 16])
 {
+	const uint8_t *mac = peer_mac(&r->lease, fi);
+
 	memset(key, 0, 16);
-	memcpy(key, r->ent[fi][PLAN_NEIGH].neigh.mac, 6);
+	if (mac)
+		memcpy(key, mac, 6);
 }
 
 static bool has_subnet_key(const struct peer_rec *r, int fi)
@@ -822,11 +849,8 @@ static int compute(const struct plan_params *p, const struct lease *const *peers
 			for (size_t k = 0; k < want.n; k++) {
 				uint64_t h = entry_hash1(&want.v[k]);
 				plan.desired_hash += h;
-				if (st) {
-					struct peer_rec *rec = st->recs[want.v[k].peer];
-					rec->ent[fi][want.v[k].kind] = want.v[k];
-					rec->hash += h;
-				}
+				if (st)
+					st->recs[want.v[k].peer]->hash += h;
 			}
 			plan.n_desired += want.n;
 			r = build_actual(p, &actual[fi], fi, &have);
@@ -879,15 +903,68 @@ int plan_compute_state(const struct plan_params *p, const struct lease *const *p
 
 /* ---- planning against the belief ---- */
 
-/* One peer's entries and status, as build_desired would give them without conflicts. */
+/*
+ * A peer's desired entry of a kind and family, as build_desired makes it:
+ * direct = routed via its public IP (host-gw, DirectRouting), else VXLAN.
+ * The peer must have a subnet of the family, and a VtepMAC unless direct.
+ */
+static void peer_entry(const struct plan_family *f, uint8_t proto, const struct lease *l,
+		       bool direct, int fi, enum plan_kind kind, struct entry *e)
+{
+	const int family = fi == 0 ? AF_INET : AF_INET6;
+	struct ip_net subnet;
+	struct ip_addr pub;
+
+	(void)peer_subnet(l, fi, &subnet, &pub);
+	*e = (struct entry){.kind = kind, .family = family, .peer = -1};
+	switch (kind) {
+	case PLAN_NEIGH:
+		e->neigh = (struct neigh_spec){.ifindex = f->dev_ifindex,
+					       .ip = subnet.addr,
+					       .has_mac = true,
+					       .state = NL_NUD_PERMANENT};
+		memcpy(e->neigh.mac, peer_mac(l, fi), 6);
+		break;
+	case PLAN_FDB:
+		e->fdb = (struct fdb_spec){
+			.ifindex = f->dev_ifindex, .dst = pub, .state = NL_NUD_PERMANENT};
+		memcpy(e->fdb.mac, peer_mac(l, fi), 6);
+		break;
+	case PLAN_ROUTE:
+	default:
+		e->route = (struct route_spec){.family = family,
+					       .dst = subnet,
+					       .gw = direct ? pub : subnet.addr,
+					       .ifindex = direct ? f->ext_ifindex : f->dev_ifindex,
+					       .onlink = !direct,
+					       .proto = proto,
+					       .type = NL_ROUTE_UNICAST,
+					       .table = NL_TABLE_MAIN,
+					       .priority = f->route_priority};
+		break;
+	}
+}
+
+/* The record's entry of a kind and family into *tmp, or NULL when it has none. */
+static const struct entry *rec_ent(const struct params_copy *pc, const struct peer_rec *r, int fi,
+				   enum plan_kind kind, struct entry *tmp)
+{
+	const struct plan_family *f = &pc->fam[fi];
+
+	if (!(r->st.want & PLAN_BIT(kind, fi)))
+		return NULL;
+	peer_entry(f, pc->proto, &r->lease, !f->vxlan || (fi == 0 ? r->st.direct : r->st.direct6),
+		   fi, kind, tmp);
+	return tmp;
+}
+
+/* One peer's status and entry hash, as build_desired would give them without conflicts. */
 static void rec_plan(const struct plan_params *p, const struct lease *l, struct peer_rec *rec)
 {
 	memset(rec, 0, sizeof(*rec));
 	rec->lease = *l;
 	for (int fi = 0; fi < 2; fi++) {
 		const struct plan_family *f = &p->fam[fi];
-		const int family = fi == 0 ? AF_INET : AF_INET6;
-		struct entry e = {.family = family, .peer = -1};
 		struct ip_net subnet;
 		struct ip_addr pub;
 		bool direct;
@@ -908,49 +985,16 @@ static void rec_plan(const struct plan_params *p, const struct lease *l, struct 
 			rec->st.skipped = true;
 			continue;
 		}
-		if (direct) {
-			e.kind = PLAN_ROUTE;
-			e.route = (struct route_spec){.family = family,
-						      .dst = subnet,
-						      .gw = pub,
-						      .ifindex = f->ext_ifindex,
-						      .proto = p->proto,
-						      .type = NL_ROUTE_UNICAST,
-						      .table = NL_TABLE_MAIN,
-						      .priority = f->route_priority};
-			rec->ent[fi][PLAN_ROUTE] = e;
-			rec->st.want |= PLAN_BIT(PLAN_ROUTE, fi);
-		} else {
-			e.kind = PLAN_NEIGH;
-			e.neigh = (struct neigh_spec){.ifindex = f->dev_ifindex,
-						      .ip = subnet.addr,
-						      .has_mac = true,
-						      .state = NL_NUD_PERMANENT};
-			memcpy(e.neigh.mac, peer_mac(l, fi), 6);
-			rec->ent[fi][PLAN_NEIGH] = e;
-			e.kind = PLAN_FDB;
-			e.fdb = (struct fdb_spec){
-				.ifindex = f->dev_ifindex, .dst = pub, .state = NL_NUD_PERMANENT};
-			memcpy(e.fdb.mac, peer_mac(l, fi), 6);
-			rec->ent[fi][PLAN_FDB] = e;
-			e.kind = PLAN_ROUTE;
-			e.route = (struct route_spec){.family = family,
-						      .dst = subnet,
-						      .gw = subnet.addr,
-						      .ifindex = f->dev_ifindex,
-						      .onlink = true,
-						      .proto = p->proto,
-						      .type = NL_ROUTE_UNICAST,
-						      .table = NL_TABLE_MAIN,
-						      .priority = f->route_priority};
-			rec->ent[fi][PLAN_ROUTE] = e;
-			rec->st.want |= FAMILY_BITS(fi);
+		rec->st.want |= direct ? PLAN_BIT(PLAN_ROUTE, fi) : FAMILY_BITS(fi);
+		for (int kind = 0; kind < _PLAN_KIND_MAX; kind++) {
+			struct entry e;
+
+			if (!(rec->st.want & PLAN_BIT(kind, fi)))
+				continue;
+			peer_entry(f, p->proto, l, direct, fi, (enum plan_kind)kind, &e);
+			rec->hash += entry_hash1(&e);
 		}
 	}
-	for (int fi = 0; fi < 2; fi++)
-		for (int kind = 0; kind < _PLAN_KIND_MAX; kind++)
-			if (rec->st.want & PLAN_BIT(kind, fi))
-				rec->hash += entry_hash1(&rec->ent[fi][kind]);
 }
 
 /* A peer that is new, gone (new == NULL) or different (both). */
@@ -1010,22 +1054,28 @@ static bool collides(const struct plan_state *s, const struct change *c, size_t 
 }
 
 /* Is an entry with e's kind, family and key among the changed peers' new entries? */
-static bool key_wanted(const struct change *c, size_t n, int fi, const struct entry *e)
+static bool key_wanted(const struct params_copy *pc, const struct change *c, size_t n, int fi,
+		       const struct entry *e)
 {
-	for (size_t j = 0; j < n; j++)
-		if (c[j].new && (c[j].new->st.want &PLAN_BIT(e->kind, fi)) &&
-		    key_cmp(&c[j].new->ent[fi][e->kind], e) == 0)
+	struct entry tmp;
+
+	for (size_t j = 0; j < n; j++) {
+		const struct entry *x = c[j].new ? rec_ent(pc, c[j].new, fi, e->kind, &tmp) : NULL;
+		if (x && key_cmp(x, e) == 0)
 			return true;
+	}
 	return false;
 }
 
 /* The old entry with e's kind, family and key among the changed peers (keys are unique). */
-static const struct entry *key_had(const struct change *c, size_t n, int fi, const struct entry *e)
+static const struct entry *key_had(const struct params_copy *pc, const struct change *c, size_t n,
+				   int fi, const struct entry *e, struct entry *tmp)
 {
-	for (size_t j = 0; j < n; j++)
-		if (c[j].old && (c[j].old->st.want & PLAN_BIT(e->kind, fi)) &&
-		    key_cmp(&c[j].old->ent[fi][e->kind], e) == 0)
-			return &c[j].old->ent[fi][e->kind];
+	for (size_t j = 0; j < n; j++) {
+		const struct entry *x = c[j].old ? rec_ent(pc, c[j].old, fi, e->kind, tmp) : NULL;
+		if (x && key_cmp(x, e) == 0)
+			return x;
+	}
 	return NULL;
 }
 
@@ -1036,20 +1086,22 @@ static const struct entry *key_had(const struct change *c, size_t n, int fi, con
  * more are deleted. Unchanged peers cannot share a key with them (checked
  * by collides()), so this is the sort-merge's result.
  */
-static int emit_changes(const struct change *c, size_t n, struct entries *buckets)
+static int emit_changes(const struct params_copy *pc, const struct change *c, size_t n,
+			struct entries *buckets)
 {
 	for (size_t j = 0; j < n; j++)
 		for (int fi = 0; fi < 2; fi++)
 			for (int kind = 0; kind < _PLAN_KIND_MAX; kind++) {
 				const struct peer_rec *o = c[j].old, *w = c[j].new;
-				const unsigned bit = PLAN_BIT(kind, fi);
+				struct entry old_tmp, had_tmp, e;
 				const struct entry *oe =
-					o && (o->st.want & bit) ? &o->ent[fi][kind] : NULL;
+					o ? rec_ent(pc, o, fi, (enum plan_kind)kind, &old_tmp)
+					  : NULL;
 				int r;
 
-				if (w && (w->st.want & bit)) {
-					struct entry e = w->ent[fi][kind];
-					const struct entry *had = key_had(c, n, fi, &e);
+				if (w && rec_ent(pc, w, fi, (enum plan_kind)kind, &e)) {
+					const struct entry *had =
+						key_had(pc, c, n, fi, &e, &had_tmp);
 					if (!had || !entry_satisfies(had, &e)) {
 						e.peer = (ssize_t)c[j].k;
 						r = emit(buckets, PLAN_REPLACE, &e, fi);
@@ -1057,7 +1109,7 @@ static int emit_changes(const struct change *c, size_t n, struct entries *bucket
 							return r;
 					}
 				}
-				if (oe && !key_wanted(c, n, fi, oe)) {
+				if (oe && !key_wanted(pc, c, n, fi, oe)) {
 					r = emit(buckets, PLAN_DELETE, oe, fi);
 					if (r < 0)
 						return r;
@@ -1142,13 +1194,14 @@ static int state_commit(struct plan_state *s, struct peer_rec **recs, size_t n_r
  * status stays in the records (plan_state_peer): copying it here would cost
  * O(peers) on every event.
  */
-static int plan_changes(const struct change *c, size_t n_c, struct plan *plan)
+static int plan_changes(const struct plan_state *s, const struct change *c, size_t n_c,
+			struct plan *plan)
 {
 	struct entries buckets[N_BUCKETS] = {{0}};
 	int r;
 
 	plan->n_planned = n_c;
-	r = emit_changes(c, n_c, buckets);
+	r = emit_changes(&s->params, c, n_c, buckets);
 	if (r >= 0)
 		r = ops_from_buckets(buckets, plan);
 	buckets_done(buckets);
@@ -1203,7 +1256,7 @@ static int update_per_peer(struct plan_state *s, const struct plan_params *p,
 		r = 0;
 		goto out;
 	}
-	r = plan_changes(c, n_c, &plan);
+	r = plan_changes(s, c, n_c, &plan);
 	if (r >= 0)
 		r = state_commit(s, recs, n, c, n_c);
 	if (r < 0)
@@ -1348,7 +1401,7 @@ static int update_hinted(struct plan_state *s, const struct plan_params *p,
 	if (r < 0)
 		goto out;
 	recs_commit(s, c, n_c);
-	r = plan_changes(c, n_c, &plan);
+	r = plan_changes(s, c, n_c, &plan);
 	changes_release(c, n_c);
 	if (r < 0)
 		goto out;
@@ -1383,12 +1436,14 @@ static int state_actual(const struct plan_state *s, struct plan_actual actual[2]
 			.neighs = neighs[fi], .fdbs = fdbs[fi], .routes = routes[fi]};
 		for (size_t k = 0; k < s->n_recs; k++) {
 			const struct peer_rec *rec = s->recs[k];
-			if (rec->st.want & PLAN_BIT(PLAN_NEIGH, fi))
-				neighs[fi][a->n_neighs++] = rec->ent[fi][PLAN_NEIGH].neigh;
-			if (rec->st.want & PLAN_BIT(PLAN_FDB, fi))
-				fdbs[fi][a->n_fdbs++] = rec->ent[fi][PLAN_FDB].fdb;
-			if (rec->st.want & PLAN_BIT(PLAN_ROUTE, fi))
-				routes[fi][a->n_routes++] = rec->ent[fi][PLAN_ROUTE].route;
+			struct entry e;
+
+			if (rec_ent(&s->params, rec, fi, PLAN_NEIGH, &e))
+				neighs[fi][a->n_neighs++] = e.neigh;
+			if (rec_ent(&s->params, rec, fi, PLAN_FDB, &e))
+				fdbs[fi][a->n_fdbs++] = e.fdb;
+			if (rec_ent(&s->params, rec, fi, PLAN_ROUTE, &e))
+				routes[fi][a->n_routes++] = e.route;
 		}
 	}
 	return 0;
@@ -1453,6 +1508,7 @@ static enum plan_event_class classify_route(const struct plan_state *s, const st
 	struct entry a = {.kind = PLAN_ROUTE, .route = *r};
 	const struct peer_rec *rec;
 	const struct entry *d = NULL;
+	struct entry tmp;
 	int fi = r->family == AF_INET6;
 
 	if (r->family != AF_INET && r->family != AF_INET6)
@@ -1461,9 +1517,10 @@ static enum plan_event_class classify_route(const struct plan_state *s, const st
 	    !plan_route_is_ours(&s->params.fam[fi], s->params.proto, r))
 		return PLAN_EVENT_IGNORE; /* never dumped as ours */
 	rec = find_by_subnet(s, fi, &r->dst.addr);
-	if (rec && (rec->st.want & PLAN_BIT(PLAN_ROUTE, fi)) &&
-	    key_cmp(&rec->ent[fi][PLAN_ROUTE], &a) == 0)
-		d = &rec->ent[fi][PLAN_ROUTE];
+	if (rec)
+		d = rec_ent(&s->params, rec, fi, PLAN_ROUTE, &tmp);
+	if (d && key_cmp(d, &a) != 0)
+		d = NULL;
 	if (!ev->deleted)
 		return d && entry_satisfies(&a, d) ? PLAN_EVENT_ECHO : PLAN_EVENT_FOREIGN;
 	/* Deleted: ours as wanted (repair), or an old version (replaced, stale). */
@@ -1478,15 +1535,16 @@ static enum plan_event_class classify_neigh(const struct plan_state *s, const st
 	struct entry a = {.kind = PLAN_NEIGH, .neigh = *n};
 	const struct peer_rec *rec;
 	const struct entry *d = NULL;
+	struct entry tmp;
 	int fi = n->ip.family == AF_INET6;
 
 	if (n->ip.family != AF_INET && n->ip.family != AF_INET6)
 		return PLAN_EVENT_FOREIGN;
 	rec = find_by_subnet(s, fi, &n->ip);
-	if (rec && (rec->st.want & PLAN_BIT(PLAN_NEIGH, fi)) &&
-	    rec->ent[fi][PLAN_NEIGH].neigh.ifindex == n->ifindex &&
-	    ip_addr_equal(&rec->ent[fi][PLAN_NEIGH].neigh.ip, &n->ip))
-		d = &rec->ent[fi][PLAN_NEIGH];
+	if (rec)
+		d = rec_ent(&s->params, rec, fi, PLAN_NEIGH, &tmp);
+	if (d && (d->neigh.ifindex != n->ifindex || !ip_addr_equal(&d->neigh.ip, &n->ip)))
+		d = NULL;
 	if (d)
 		return !ev->deleted && entry_satisfies(&a, d) ? PLAN_EVENT_ECHO
 							      : PLAN_EVENT_FOREIGN;
@@ -1501,6 +1559,7 @@ static enum plan_event_class classify_fdb(const struct plan_state *s, const stru
 	struct entry a = {.kind = PLAN_FDB, .fdb = *f};
 	const struct peer_rec *rec;
 	const struct entry *d = NULL;
+	struct entry tmp;
 	uint8_t key[16] = {0};
 	int fi;
 
@@ -1514,9 +1573,10 @@ static enum plan_event_class classify_fdb(const struct plan_state *s, const stru
 		return PLAN_EVENT_FOREIGN;
 	memcpy(key, f->mac, 6);
 	rec = keyset_find(&s->macs[fi], key);
-	if (rec && (rec->st.want & PLAN_BIT(PLAN_FDB, fi)) &&
-	    key_cmp(&rec->ent[fi][PLAN_FDB], &a) == 0)
-		d = &rec->ent[fi][PLAN_FDB];
+	if (rec)
+		d = rec_ent(&s->params, rec, fi, PLAN_FDB, &tmp);
+	if (d && key_cmp(d, &a) != 0)
+		d = NULL;
 	if (d)
 		return !ev->deleted && entry_satisfies(&a, d) ? PLAN_EVENT_ECHO
 							      : PLAN_EVENT_FOREIGN;
