@@ -15,8 +15,10 @@
 #          flanneld h  flanneld h  flanneld h                dummy-h = host-gw FLANNEL_SUBNET
 #
 # v: vxlan, /vxlan/network, 198.18.0.0/16; h: host-gw, /hostgw/network,
-# 198.19.0.0/16. Neither network's flanneld touches the other's routes, over
-# several resync periods. Also: a restarted flanneld keeps its subnet and
+# 198.19.0.0/16, both with --ip-masq. Neither network's flanneld touches the
+# other's routes or traffic rules (the shared FLANNEL-POSTRTG / FLANNEL-FWD
+# chains) over several resync periods, and a rule of either network deleted
+# by hand is restored by that network's flanneld alone. Also: a restarted flanneld keeps its subnet and
 # the datapath; etcd killed for a while changes no route and no ping fails;
 # after etcd is back a new node is seen by the others. Nothing is added to
 # the root namespace; everything is removed on exit.
@@ -108,6 +110,7 @@ node() {
 }
 
 prefix_of() { case $1 in v) echo /vxlan/network ;; h) echo /hostgw/network ;; esac; }
+port_of() { case $1 in v) echo 8081 ;; h) echo 8082 ;; esac; }
 name_of() { case $1 in v) echo vxlan ;; h) echo host-gw ;; esac; }
 network_of() { case $1 in v) echo 198.18.0.0/16 ;; h) echo 198.19.0.0/16 ;; esac; }
 
@@ -117,12 +120,40 @@ flanneld() {
 	mkdir -p "$W/$x$n"
 	ip netns exec "$P-n$n" "$FLANNELD" --etcd-endpoints "http://127.0.0.1:4001,$EP" \
 		--etcd-prefix "$(prefix_of "$x")" --subnet-file "$W/$x$n/subnet.env" \
+		--ip-masq --iptables-resync 2 --healthz-ip 127.0.0.1 --healthz-port "$(port_of "$x")" \
 		>>"$W/$x$n/flanneld.log" 2>&1 &
 	FPID[$x$n]=$!
 	PIDS+=($!)
 }
 
 subnet_of() { sed -n 's/^FLANNEL_SUBNET=//p' "$W/$1/subnet.env"; }
+
+# metric X N NAME: the counter NAME of network X's flanneld on node N.
+metric() {
+	ip netns exec "$P-n$2" curl -sf "http://127.0.0.1:$(port_of "$1")/metrics" |
+		awk -v m="$3" '$1 == m { v = $2 } END { print v == "" ? "none" : v }'
+}
+repairs() { metric "$1" "$2" flannel_traffic_rules_repairs_total; }
+checks() { metric "$1" "$2" flannel_traffic_rules_checks_total; }
+metric_gt() { local v; v=$(metric "$1" "$2" "$3"); [ "$v" != none ] && [ "$v" -gt "$4" ]; }
+
+# rule X N KIND: network X's masquerade rule ("masq", nat) or forward rule
+# ("fwd", filter) on node N, as iptables-save prints it.
+rule() {
+	local net
+	net=$(network_of "$1")
+	case $3 in
+	masq) echo "-A FLANNEL-POSTRTG -s $net ! -d 224.0.0.0/4 -m comment --comment \"flanneld masq\" -j MASQUERADE --random-fully" ;;
+	fwd) echo "-A FLANNEL-FWD -d $net -m comment --comment \"flanneld forward\" -j ACCEPT" ;;
+	esac
+}
+table_of() { case $1 in masq) echo nat ;; fwd) echo filter ;; esac; }
+has_rule() { ip netns exec "$P-n$2" iptables-save -t "$(table_of "$3")" | grep -qxF -- "$(rule "$@")"; }
+# both_rules N: node N has both networks' masquerade and forward rules.
+both_rules() {
+	local x k
+	for x in v h; do for k in masq fwd; do has_rule "$x" "$1" "$k" || return 1; done; done
+}
 dummy_ip() { local s; s=$(subnet_of "$1"); echo "${s%/*}"; }
 in_ns() {
 	local ns=$1
@@ -215,8 +246,17 @@ wait_mesh h 1 2 3
 ok "two networks on the same three nodes: distinct subnets, each node reaches the others on both"
 
 # Neither flanneld takes the other's routes for its own: every full pass
-# (at start and every 10 s) would delete them. Watch for 25 s.
+# (at start and every 10 s) would delete them. Nor the other's traffic rules
+# in the shared chains: every resync (2 s) would rewrite them. Watch for 25 s.
 check_routes 1 2 3
+for n in 1 2 3; do wait_for 10 "node $n's traffic rules of both networks" both_rules "$n"; done
+# the managers started at the same moment: let a start-up race settle (2 periods)
+sleep 5
+declare -A REP CHK
+for x in v h; do for n in 1 2 3; do
+	REP[$x$n]=$(repairs "$x" "$n") CHK[$x$n]=$(checks "$x" "$n")
+	[ "${REP[$x$n]}" != none ] || fail "no metrics from $(name_of "$x")'s flanneld on node $n"
+done; done
 before=$(all_routes 1 2 3)
 for _ in $(seq 25); do
 	sleep 1
@@ -225,7 +265,31 @@ for _ in $(seq 25); do
 done
 ping_all v 1 2 3
 ping_all h 1 2 3
-ok "both networks' routes survived 25 s (two resync periods) untouched"
+for x in v h; do for n in 1 2 3; do
+	[ "$(repairs "$x" "$n")" = "${REP[$x$n]}" ] ||
+		fail "$(name_of "$x") on node $n rewrote its traffic rules with nothing happening"
+	[ "$(checks "$x" "$n")" -ge $((CHK[$x$n] + 10)) ] ||
+		fail "$(name_of "$x") on node $n: fewer than 10 resync passes in 25 s"
+done; done
+for n in 1 2 3; do both_rules "$n" || fail "node $n lost traffic rules"; done
+ok "both networks' routes and traffic rules survived 25 s (12 rule resyncs) untouched"
+
+# a rule of either network deleted by hand: restored by its own flanneld only
+for c in "v masq" "h fwd" "h masq" "v fwd"; do
+	read -r x k <<<"$c"
+	y=$([ "$x" = v ] && echo h || echo v)
+	rx=$(repairs "$x" 1) ry=$(repairs "$y" 1)
+	spec=$(rule "$x" 1 "$k")
+	eval "ip netns exec $P-n1 iptables -t $(table_of "$k") -D ${spec#-A }"
+	has_rule "$x" 1 "$k" && fail "could not delete $spec"
+	wait_for 10 "$(name_of "$x")'s $k rule back" has_rule "$x" 1 "$k"
+	wait_for 10 "$(name_of "$x")'s repair counted" metric_gt "$x" 1 flannel_traffic_rules_repairs_total "$rx"
+	[ "$(repairs "$y" 1)" = "$ry" ] || fail "$(name_of "$y") rewrote rules for $(name_of "$x")'s"
+	both_rules 1 || fail "node 1 lost traffic rules in $(name_of "$x")'s repair"
+done
+ping_all v 1 2 3
+ping_all h 1 2 3
+ok "a hand-deleted traffic rule of either network is restored by its own flanneld alone"
 
 # a restart keeps the subnet, and traffic flows right after
 for x in v h; do
