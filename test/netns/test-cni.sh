@@ -22,8 +22,8 @@ PLUGIN=$BUILD_DIR/cmd/flannel
 CNI_BIN=/usr/lib/cni
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: needs root" >&2
-	exit 77
+	echo "FAIL: needs root (CAP_NET_ADMIN) to create network namespaces" >&2
+	exit 1
 fi
 
 node=cni-node-$$
