@@ -1194,6 +1194,17 @@ static int state_commit(struct plan_state *s, struct peer_rec **recs, size_t n_r
  * status stays in the records (plan_state_peer): copying it here would cost
  * O(peers) on every event.
  */
+/* The totals of the state into an incremental plan, handed over to *ret; returns 1. */
+static int plan_hand_over(const struct plan_state *s, struct plan *plan, struct plan *ret)
+{
+	plan->n_desired = s->n_desired;
+	plan->n_skipped = s->n_skipped;
+	plan->desired_hash = s->hash;
+	*ret = *plan;
+	*plan = (struct plan){0};
+	return 1;
+}
+
 static int plan_changes(const struct plan_state *s, const struct change *c, size_t n_c,
 			struct plan *plan)
 {
@@ -1262,12 +1273,7 @@ static int update_per_peer(struct plan_state *s, const struct plan_params *p,
 	if (r < 0)
 		goto out;
 	TAKE_PTR(recs);
-	plan.n_desired = s->n_desired;
-	plan.n_skipped = s->n_skipped;
-	plan.desired_hash = s->hash;
-	*ret = plan;
-	plan = (struct plan){0};
-	r = 1;
+	r = plan_hand_over(s, &plan, ret);
 out:
 	for (size_t j = 0; j < n_c; j++)
 		free(c[j].new);
@@ -1405,12 +1411,7 @@ static int update_hinted(struct plan_state *s, const struct plan_params *p,
 	changes_release(c, n_c);
 	if (r < 0)
 		goto out;
-	plan.n_desired = s->n_desired;
-	plan.n_skipped = s->n_skipped;
-	plan.desired_hash = s->hash;
-	*ret = plan;
-	plan = (struct plan){0};
-	r = 1;
+	r = plan_hand_over(s, &plan, ret);
 out:
 	for (size_t j = 0; j < n_c; j++)
 		free(c[j].new);
