@@ -632,27 +632,21 @@ static void render_etcd_metrics(struct daemon *d, struct buf *out)
 	struct etcd_mgr_stats es;
 
 	etcd_mgr_get_stats(d->etcd, &es);
-	prom_header(out, "flannel_etcd_watch_restarts_total", "counter",
-		    "etcd watches ended by an error or a dropped connection.");
-	prom_sample_u64(out, "flannel_etcd_watch_restarts_total", NULL, es.watch_restarts);
-	prom_header(out, "flannel_etcd_relists_total", "counter",
-		    "Snapshots of the subnets after a compaction or SIGHUP.");
-	prom_sample_u64(out, "flannel_etcd_relists_total", NULL, es.relists);
-	prom_header(out, "flannel_etcd_watch_events_total", "counter",
-		    "Subnet watch events received.");
-	prom_sample_u64(out, "flannel_etcd_watch_events_total", NULL, es.events);
-	prom_header(out, "flannel_etcd_skipped_keys_total", "counter",
-		    "Malformed subnet keys or values skipped.");
-	prom_sample_u64(out, "flannel_etcd_skipped_keys_total", NULL, es.skipped_keys);
-	prom_header(out, "flannel_etcd_lease_renewals_total", "counter",
-		    "Renewals of the own subnet lease.");
-	prom_sample_u64(out, "flannel_etcd_lease_renewals_total", NULL, es.renewals);
-	prom_header(out, "flannel_etcd_lease_renew_failures_total", "counter",
-		    "Failed renewals (retried every minute).");
-	prom_sample_u64(out, "flannel_etcd_lease_renew_failures_total", NULL, es.renew_failures);
-	prom_header(out, "flannel_etcd_lease_expiry_timestamp_seconds", "gauge",
-		    "When the own subnet lease expires unless renewed.");
-	prom_sample(out, "flannel_etcd_lease_expiry_timestamp_seconds", NULL,
+	prom_metric_u64(out, "flannel_etcd_watch_restarts_total", "counter",
+			"etcd watches ended by an error or a dropped connection.",
+			es.watch_restarts);
+	prom_metric_u64(out, "flannel_etcd_relists_total", "counter",
+			"Snapshots of the subnets after a compaction or SIGHUP.", es.relists);
+	prom_metric_u64(out, "flannel_etcd_watch_events_total", "counter",
+			"Subnet watch events received.", es.events);
+	prom_metric_u64(out, "flannel_etcd_skipped_keys_total", "counter",
+			"Malformed subnet keys or values skipped.", es.skipped_keys);
+	prom_metric_u64(out, "flannel_etcd_lease_renewals_total", "counter",
+			"Renewals of the own subnet lease.", es.renewals);
+	prom_metric_u64(out, "flannel_etcd_lease_renew_failures_total", "counter",
+			"Failed renewals (retried every minute).", es.renew_failures);
+	prom_metric(out, "flannel_etcd_lease_expiry_timestamp_seconds", "gauge",
+		    "When the own subnet lease expires unless renewed.",
 		    (double)etcd_mgr_lease_expiry_usec(d->etcd) / (double)USEC_PER_SEC);
 }
 
@@ -674,35 +668,32 @@ static int render_metrics(struct daemon *d, struct buf *out)
 	prom_header(out, "flannel_build_info", "gauge", "Version of flanneld.");
 	snprintf(labels, sizeof(labels), "version=\"%s\"", FLANNEL_VERSION);
 	prom_sample(out, "flannel_build_info", labels, 1);
-	prom_header(out, "flannel_ready", "gauge",
-		    "1 once subnet.env is written and the first reconcile finished.");
-	prom_sample(out, "flannel_ready", NULL, d->ready);
-	prom_header(out, "flannel_peers", "gauge", "Peers (other nodes with a lease) known.");
-	prom_sample_u64(out, "flannel_peers", NULL, lease_set_size(peers(d)));
-	prom_header(out, "flannel_peers_unprogrammable", "gauge",
-		    "Peers that could not be programmed (other backend type, missing data).");
-	prom_sample_u64(out, "flannel_peers_unprogrammable", NULL, bs.n_skipped);
-	prom_header(out, "flannel_kernel_entries_desired", "gauge",
-		    "Routes, neighbour and FDB entries the backend wants.");
-	prom_sample_u64(out, "flannel_kernel_entries_desired", NULL, bs.n_desired);
+	prom_metric(out, "flannel_ready", "gauge",
+		    "1 once subnet.env is written and the first reconcile finished.", d->ready);
+	prom_metric_u64(out, "flannel_peers", "gauge", "Peers (other nodes with a lease) known.",
+			lease_set_size(peers(d)));
+	prom_metric_u64(out, "flannel_peers_unprogrammable", "gauge",
+			"Peers that could not be programmed (other backend type, missing data).",
+			bs.n_skipped);
+	prom_metric_u64(out, "flannel_kernel_entries_desired", "gauge",
+			"Routes, neighbour and FDB entries the backend wants.", bs.n_desired);
 
-	prom_header(out, "flannel_reconcile_total", "counter", "Reconcile passes run.");
-	prom_sample_u64(out, "flannel_reconcile_total", NULL, d->reconciles);
-	prom_header(out, "flannel_reconcile_errors_total", "counter",
-		    "Reconcile passes that failed.");
-	prom_sample_u64(out, "flannel_reconcile_errors_total", NULL, d->reconcile_errors);
+	prom_metric_u64(out, "flannel_reconcile_total", "counter", "Reconcile passes run.",
+			d->reconciles);
+	prom_metric_u64(out, "flannel_reconcile_errors_total", "counter",
+			"Reconcile passes that failed.", d->reconcile_errors);
 	prom_header(out, "flannel_reconcile_duration_seconds", "histogram",
 		    "Duration of a reconcile pass (dump, plan, apply).");
 	prom_histogram(out, "flannel_reconcile_duration_seconds", NULL, &d->reconcile_seconds);
-	prom_header(out, "flannel_drift_found_total", "counter",
-		    "Kernel entries found missing or wrong while the desired state was unchanged.");
-	prom_sample_u64(out, "flannel_drift_found_total", NULL, bs.drift_found);
-	prom_header(out, "flannel_drift_repaired_total", "counter",
-		    "Drifted kernel entries repaired.");
-	prom_sample_u64(out, "flannel_drift_repaired_total", NULL, bs.drift_repaired);
-	prom_header(out, "flannel_devices_created_total", "counter",
-		    "VXLAN devices created (a deleted device is recreated).");
-	prom_sample_u64(out, "flannel_devices_created_total", NULL, bs.devices_created);
+	prom_metric_u64(
+		out, "flannel_drift_found_total", "counter",
+		"Kernel entries found missing or wrong while the desired state was unchanged.",
+		bs.drift_found);
+	prom_metric_u64(out, "flannel_drift_repaired_total", "counter",
+			"Drifted kernel entries repaired.", bs.drift_repaired);
+	prom_metric_u64(out, "flannel_devices_created_total", "counter",
+			"VXLAN devices created (a deleted device is recreated).",
+			bs.devices_created);
 
 	prom_header(out, "flannel_netlink_operations_total", "counter",
 		    "Netlink operations by kind.");
@@ -710,28 +701,23 @@ static int render_metrics(struct daemon *d, struct buf *out)
 		snprintf(labels, sizeof(labels), "op=\"%s\"", nl_op_name(i));
 		prom_sample_u64(out, "flannel_netlink_operations_total", labels, nc->ops[i]);
 	}
-	prom_header(out, "flannel_netlink_errors_total", "counter",
-		    "Netlink operations that failed.");
-	prom_sample_u64(out, "flannel_netlink_errors_total", NULL, nc->errors);
+	prom_metric_u64(out, "flannel_netlink_errors_total", "counter",
+			"Netlink operations that failed.", nc->errors);
 
 	if (d->kube) {
-		prom_header(out, "flannel_kube_watch_restarts_total", "counter",
-			    "Node watches ended by an error or a dropped connection.");
-		prom_sample_u64(out, "flannel_kube_watch_restarts_total", NULL,
+		prom_metric_u64(out, "flannel_kube_watch_restarts_total", "counter",
+				"Node watches ended by an error or a dropped connection.",
 				ks.watch.watch_restarts);
-		prom_header(out, "flannel_kube_relists_total", "counter",
-			    "Node LISTs after 410 Gone, SIGHUP or an expired continue token.");
-		prom_sample_u64(out, "flannel_kube_relists_total", NULL, ks.watch.relists);
-		prom_header(out, "flannel_kube_watch_events_total", "counter",
-			    "Node watch events received.");
-		prom_sample_u64(out, "flannel_kube_watch_events_total", NULL, ks.watch.events);
-		prom_header(out, "flannel_kube_skipped_objects_total", "counter",
-			    "Malformed or oversized Node objects skipped.");
-		prom_sample_u64(out, "flannel_kube_skipped_objects_total", NULL,
+		prom_metric_u64(out, "flannel_kube_relists_total", "counter",
+				"Node LISTs after 410 Gone, SIGHUP or an expired continue token.",
+				ks.watch.relists);
+		prom_metric_u64(out, "flannel_kube_watch_events_total", "counter",
+				"Node watch events received.", ks.watch.events);
+		prom_metric_u64(out, "flannel_kube_skipped_objects_total", "counter",
+				"Malformed or oversized Node objects skipped.",
 				ks.watch.skipped_objects + ks.skipped_nodes);
-		prom_header(out, "flannel_kube_last_sync_timestamp_seconds", "gauge",
-			    "Time of the last successful LIST or watch event.");
-		prom_sample(out, "flannel_kube_last_sync_timestamp_seconds", NULL,
+		prom_metric(out, "flannel_kube_last_sync_timestamp_seconds", "gauge",
+			    "Time of the last successful LIST or watch event.",
 			    (double)ks.watch.last_sync_realtime_usec / (double)USEC_PER_SEC);
 
 		prom_header(out, "flannel_kube_api_requests_total", "counter",
@@ -771,18 +757,15 @@ static int render_metrics(struct daemon *d, struct buf *out)
 	}
 
 	if (ts) {
-		prom_header(out, "flannel_traffic_rules_checks_total", "counter",
-			    "Resync checks of the masquerade/forward rules.");
-		prom_sample_u64(out, "flannel_traffic_rules_checks_total", NULL, ts->checks);
-		prom_header(out, "flannel_traffic_rules_repairs_total", "counter",
-			    "Address families whose rules had drifted and were rewritten.");
-		prom_sample_u64(out, "flannel_traffic_rules_repairs_total", NULL, ts->repairs);
-		prom_header(out, "flannel_traffic_rules_failures_total", "counter",
-			    "Failed reads or writes of the rules.");
-		prom_sample_u64(out, "flannel_traffic_rules_failures_total", NULL, ts->failures);
-		prom_header(out, "flannel_traffic_rules_execs_total", "counter",
-			    "iptables-save/-restore or nft invocations.");
-		prom_sample_u64(out, "flannel_traffic_rules_execs_total", NULL, ts->execs);
+		prom_metric_u64(out, "flannel_traffic_rules_checks_total", "counter",
+				"Resync checks of the masquerade/forward rules.", ts->checks);
+		prom_metric_u64(out, "flannel_traffic_rules_repairs_total", "counter",
+				"Address families whose rules had drifted and were rewritten.",
+				ts->repairs);
+		prom_metric_u64(out, "flannel_traffic_rules_failures_total", "counter",
+				"Failed reads or writes of the rules.", ts->failures);
+		prom_metric_u64(out, "flannel_traffic_rules_execs_total", "counter",
+				"iptables-save/-restore or nft invocations.", ts->execs);
 	}
 	return out->data ? 0 : -ENOMEM;
 }

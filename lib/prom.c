@@ -111,3 +111,18 @@ const char *prom_escape(const char *value, char *buf, size_t size)
 	buf[o] = '\0';
 	return buf;
 }
+
+int prom_metric(struct buf *out, const char *name, const char *type, const char *help, double value)
+{
+	int r = prom_header(out, name, type, help);
+
+	return r < 0 ? r : prom_sample(out, name, NULL, value);
+}
+
+int prom_metric_u64(struct buf *out, const char *name, const char *type, const char *help,
+		    uint64_t value)
+{
+	int r = prom_header(out, name, type, help);
+
+	return r < 0 ? r : prom_sample_u64(out, name, NULL, value);
+}

@@ -32,6 +32,11 @@ void histogram_observe(struct histogram *h, double value);
 
 /* "# HELP name help\n# TYPE name type\n" */
 int prom_header(struct buf *out, const char *name, const char *type, const char *help);
+/* A metric without labels: its header and its one sample. */
+int prom_metric(struct buf *out, const char *name, const char *type, const char *help,
+		double value);
+int prom_metric_u64(struct buf *out, const char *name, const char *type, const char *help,
+		    uint64_t value);
 /* "name{labels} value\n"; labels is the inside of the braces (already escaped) or NULL. */
 int prom_sample(struct buf *out, const char *name, const char *labels, double value);
 int prom_sample_u64(struct buf *out, const char *name, const char *labels, uint64_t value);
