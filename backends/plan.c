@@ -906,16 +906,18 @@ int plan_compute_state(const struct plan_params *p, const struct lease *const *p
 /*
  * A peer's desired entry of a kind and family, as build_desired makes it:
  * direct = routed via its public IP (host-gw, DirectRouting), else VXLAN.
- * The peer must have a subnet of the family, and a VtepMAC unless direct.
+ * The peer must have a subnet of the family, and a VtepMAC unless direct;
+ * false (and *e untouched) when it has no subnet of that family.
  */
-static void peer_entry(const struct plan_family *f, uint8_t proto, const struct lease *l,
+static bool peer_entry(const struct plan_family *f, uint8_t proto, const struct lease *l,
 		       bool direct, int fi, enum plan_kind kind, struct entry *e)
 {
 	const int family = fi == 0 ? AF_INET : AF_INET6;
 	struct ip_net subnet;
 	struct ip_addr pub;
 
-	(void)peer_subnet(l, fi, &subnet, &pub);
+	if (!peer_subnet(l, fi, &subnet, &pub))
+		return false;
 	*e = (struct entry){.kind = kind, .family = family, .peer = -1};
 	switch (kind) {
 	case PLAN_NEIGH:
@@ -943,6 +945,7 @@ static void peer_entry(const struct plan_family *f, uint8_t proto, const struct 
 					       .priority = f->route_priority};
 		break;
 	}
+	return true;
 }
 
 /* The record's entry of a kind and family into *tmp, or NULL when it has none. */
@@ -953,8 +956,9 @@ static const struct entry *rec_ent(const struct params_copy *pc, const struct pe
 
 	if (!(r->st.want & PLAN_BIT(kind, fi)))
 		return NULL;
-	peer_entry(f, pc->proto, &r->lease, !f->vxlan || (fi == 0 ? r->st.direct : r->st.direct6),
-		   fi, kind, tmp);
+	if (!peer_entry(f, pc->proto, &r->lease,
+			!f->vxlan || (fi == 0 ? r->st.direct : r->st.direct6), fi, kind, tmp))
+		return NULL;
 	return tmp;
 }
 
@@ -991,8 +995,8 @@ static void rec_plan(const struct plan_params *p, const struct lease *l, struct 
 
 			if (!(rec->st.want & PLAN_BIT(kind, fi)))
 				continue;
-			peer_entry(f, p->proto, l, direct, fi, (enum plan_kind)kind, &e);
-			rec->hash += entry_hash1(&e);
+			if (peer_entry(f, p->proto, l, direct, fi, (enum plan_kind)kind, &e))
+				rec->hash += entry_hash1(&e);
 		}
 	}
 }
