@@ -31,10 +31,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/errmsg.h"
-#include "lib/iface.h"
-#include "lib/lease.h"
-#include "lib/netlink.h"
+#include "lib/core/errmsg.h"
+#include "lib/json/lease.h"
+#include "lib/netlink/iface.h"
+#include "lib/netlink/netlink.h"
 
 struct backend;
 

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/json.h"
-#include "lib/macro.h"
+#include "lib/core/macro.h"
+#include "lib/json/json.h"
 #include "registry.h"
 
 #define HOSTGW_MAX_JSON (64 * 1024)

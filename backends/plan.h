@@ -29,9 +29,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "lib/lease.h"
-#include "lib/macro.h"
-#include "lib/netlink.h"
+#include "lib/core/macro.h"
+#include "lib/json/lease.h"
+#include "lib/netlink/netlink.h"
 
 enum plan_kind {
 	PLAN_NEIGH,

@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/log.h"
-#include "lib/macro.h"
+#include "lib/core/log.h"
+#include "lib/core/macro.h"
 #include "registry.h"
 
 /* Notifications are read every this many ops of a long pass. */

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/log.h"
-#include "lib/macro.h"
+#include "lib/core/log.h"
+#include "lib/core/macro.h"
 #include "registry.h"
 
 static const struct backend_ops *const backend_types[] = {

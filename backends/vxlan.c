@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/log.h"
-#include "lib/macro.h"
+#include "lib/core/log.h"
+#include "lib/core/macro.h"
 #include "registry.h"
 #include "vxlan_config.h"
 #include "vxlan_dev.h"

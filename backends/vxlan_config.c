@@ -10,7 +10,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "lib/json.h"
+#include "lib/json/json.h"
 #include "vxlan_config.h"
 
 #define VXLAN_CONFIG_MAX_DEPTH 16

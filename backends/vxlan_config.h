@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/errmsg.h"
+#include "lib/core/errmsg.h"
 
 #define VXLAN_VNI_MAX	     16777215u /* 24 bits */
 #define VXLAN_DEFAULT_VNI    1u

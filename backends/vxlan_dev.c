@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/lease.h"
-#include "lib/log.h"
-#include "lib/macro.h"
+#include "lib/core/log.h"
+#include "lib/core/macro.h"
+#include "lib/json/lease.h"
 #include "vxlan_config.h"
 #include "vxlan_dev.h"
 

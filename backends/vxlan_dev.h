@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/ipnet.h"
-#include "lib/netlink.h"
+#include "lib/core/ipnet.h"
+#include "lib/netlink/netlink.h"
 
 struct vxlan_dev_spec {
 	char name[IFNAMSIZ];

@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "flags.h"
-#include "lib/log.h"
-#include "lib/quote.h"
+#include "lib/core/log.h"
+#include "lib/core/quote.h"
 
 enum flag_type {
 	FLAG_STRING,

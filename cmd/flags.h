@@ -22,8 +22,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "lib/buf.h"
-#include "lib/errmsg.h"
+#include "lib/core/buf.h"
+#include "lib/core/errmsg.h"
 
 #define FLAGS_LIST_MAX 32
 

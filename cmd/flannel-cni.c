@@ -12,7 +12,7 @@
 #include "cni/exec.h"
 #include "cni/flannel.h"
 #include "cni/install.h"
-#include "lib/fileio.h"
+#include "lib/core/fileio.h"
 
 static const char *io_getenv(void *userdata, const char *name)
 {

@@ -11,7 +11,7 @@
 
 #include "daemon.h"
 #include "flags.h"
-#include "lib/log.h"
+#include "lib/core/log.h"
 #include "status.h"
 
 extern char **environ;

@@ -16,7 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
-#include "lib/log.h"
+#include "lib/core/log.h"
 
 #define HTTP_MAX_CONNECTIONS 16
 #define HTTP_MAX_HEAD	     8192

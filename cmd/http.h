@@ -8,8 +8,8 @@
 
 #include <stdint.h>
 
-#include "lib/buf.h"
-#include "lib/loop.h"
+#include "lib/core/buf.h"
+#include "lib/core/loop.h"
 
 struct http_server;
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "lib/json.h"
+#include "lib/json/json.h"
 
 static const char *fmt_time(uint64_t usec, char buf[static 32])
 {

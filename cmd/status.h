@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/buf.h"
-#include "lib/lease.h"
+#include "lib/core/buf.h"
+#include "lib/json/lease.h"
 
 /* Kernel entries a peer needs, as bits (per family). */
 enum {

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "json.h"
-#include "lib/errmsg.h"
+#include "lib/core/errmsg.h"
 
 #define CNI_CONF_MAX_SIZE	     (1024 * 1024)
 #define CNI_CONF_DEFAULT_SUBNET_FILE "/run/flannel/subnet.env"

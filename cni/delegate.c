@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 
 #include "delegate.h"
-#include "lib/fileio.h"
+#include "lib/core/fileio.h"
 
 #define STATE_MAX_SIZE (2 * CNI_CONF_MAX_SIZE)
 

@@ -12,8 +12,8 @@
 
 #include "conf.h"
 #include "json.h"
-#include "lib/errmsg.h"
-#include "lib/subnet_env.h"
+#include "lib/core/errmsg.h"
+#include "lib/core/subnet_env.h"
 
 /*
  * Checks that e has what the plugin needs (a network and a subnet of some

@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "exec.h"
-#include "lib/buf.h"
-#include "lib/macro.h"
+#include "lib/core/buf.h"
+#include "lib/core/macro.h"
 
 extern char **environ;
 

@@ -19,7 +19,7 @@
 
 #include "delegate.h"
 #include "flannel.h"
-#include "lib/log.h"
+#include "lib/core/log.h"
 
 /* The error JSON of a failed delegate: passed through when it is one, else code 999. */
 static int delegate_failed(const char *type, const char *cmd, const struct cni_exec_result *res,

@@ -13,8 +13,8 @@
 #include "conf.h"
 #include "install.h"
 #include "json.h"
-#include "lib/fileio.h"
-#include "lib/log.h"
+#include "lib/core/fileio.h"
+#include "lib/core/log.h"
 #include "skel.h"
 
 #define CONFLIST_MAX_SIZE (1024 * 1024)

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "lib/errmsg.h"
+#include "lib/core/errmsg.h"
 
 struct cni_install_opts {
 	const char *bin_dir;   /* --cni-bin-dir, default /opt/cni/bin */

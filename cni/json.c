@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "json.h"
-#include "lib/hex.h"
+#include "lib/core/hex.h"
 
 struct member {
 	char *key;

@@ -22,9 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/buf.h"
-#include "lib/errmsg.h"
-#include "lib/macro.h"
+#include "lib/core/buf.h"
+#include "lib/core/errmsg.h"
+#include "lib/core/macro.h"
 
 #define CNI_JSON_MAX_DEPTH	64
 #define CNI_JSON_MAX_NODES	200000

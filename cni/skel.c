@@ -11,7 +11,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "lib/log.h"
+#include "lib/core/log.h"
 #include "skel.h"
 
 const char *const cni_supported_versions[] = {"0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0", NULL};

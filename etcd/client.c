@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The etcd JSON-gateway client's policy on top of lib/curl_loop.h (which runs
+ * The etcd JSON-gateway client's policy on top of lib/curl/curl_loop.h (which runs
  * libcurl on the epoll loop): endpoints and failover, TLS files, the auth
  * token, etcd's error bodies, retries.
  *
@@ -13,12 +13,12 @@
 
 #include "etcd/client.h"
 #include "etcd/proto.h"
-#include "lib/backoff.h"
-#include "lib/buf.h"
-#include "lib/curl_loop.h"
-#include "lib/errmsg.h"
-#include "lib/log.h"
-#include "lib/macro.h"
+#include "lib/core/backoff.h"
+#include "lib/core/buf.h"
+#include "lib/core/errmsg.h"
+#include "lib/core/log.h"
+#include "lib/core/macro.h"
+#include "lib/curl/curl_loop.h"
 
 #define DEFAULT_MAX_BODY (64u * 1024 * 1024)
 #define RETRY_BASE_USEC	 (200 * USEC_PER_MSEC)

@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/loop.h"
+#include "lib/core/loop.h"
 
 #define ETCD_MAX_ENDPOINTS 16
 

@@ -4,7 +4,7 @@
  * so that every parser is pure and fuzzable. Bodies are small and built by
  * hand (base64 needs no JSON escaping); the only body with free text, the
  * authentication request, goes through cJSON. Responses are parsed with the
- * bounded lib/json.h parser and turned into plain structs before the cJSON
+ * bounded lib/json/json.h parser and turned into plain structs before the cJSON
  * tree is freed.
  */
 #include <errno.h>
@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "etcd/proto.h"
-#include "lib/base64.h"
-#include "lib/json.h"
-#include "lib/macro.h"
+#include "lib/core/base64.h"
+#include "lib/core/macro.h"
+#include "lib/json/json.h"
 
 #define RESPONSE_MAX_SIZE (256u * 1024 * 1024)
 

@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/buf.h"
-#include "lib/errmsg.h"
+#include "lib/core/buf.h"
+#include "lib/core/errmsg.h"
 
 /* gRPC status codes that the gateway reports in "code". */
 enum etcd_grpc_code {

@@ -13,9 +13,9 @@
 #include <string.h>
 
 #include "etcd/registry.h"
-#include "lib/json.h"
-#include "lib/macro.h"
-#include "lib/quote.h"
+#include "lib/core/macro.h"
+#include "lib/core/quote.h"
+#include "lib/json/json.h"
 
 typedef unsigned __int128 u128;
 

@@ -18,11 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/buf.h"
-#include "lib/errmsg.h"
-#include "lib/ipnet.h"
-#include "lib/lease.h"
-#include "lib/netconf.h"
+#include "lib/core/buf.h"
+#include "lib/core/errmsg.h"
+#include "lib/core/ipnet.h"
+#include "lib/json/lease.h"
+#include "lib/json/netconf.h"
 
 #define ETCD_DEFAULT_PREFIX "/coreos.com/network"
 /* "255.255.255.255-32&" + an IPv6 address + "-128", with room to spare */

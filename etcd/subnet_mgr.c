@@ -24,12 +24,12 @@
 #include "etcd/proto.h"
 #include "etcd/registry.h"
 #include "etcd/subnet_mgr.h"
-#include "lib/backoff.h"
-#include "lib/buf.h"
-#include "lib/log.h"
-#include "lib/macro.h"
-#include "lib/quote.h"
-#include "lib/subnet_env.h"
+#include "lib/core/backoff.h"
+#include "lib/core/buf.h"
+#include "lib/core/log.h"
+#include "lib/core/macro.h"
+#include "lib/core/quote.h"
+#include "lib/core/subnet_env.h"
 
 #define WATCH_LINE_MAX		(16u * 1024 * 1024)
 #define WATCH_RETRY_BASE_USEC	(100 * USEC_PER_MSEC)

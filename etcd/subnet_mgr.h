@@ -31,10 +31,10 @@
 #include <stdint.h>
 
 #include "etcd/client.h"
-#include "lib/errmsg.h"
-#include "lib/lease.h"
-#include "lib/loop.h"
-#include "lib/netconf.h"
+#include "lib/core/errmsg.h"
+#include "lib/core/loop.h"
+#include "lib/json/lease.h"
+#include "lib/json/netconf.h"
 
 #define ETCD_LEASE_TTL_SEC	  (24 * 3600)
 #define ETCD_ACQUIRE_RACE_RETRIES 10

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "lib/errmsg.h"
+#include "lib/core/errmsg.h"
 
 #define KUBE_ANNOTATION_PREFIX_DEFAULT "flannel.alpha.coreos.com"
 /* 253 (DNS subdomain) + "/" + name part (63) + NUL, rounded up. */

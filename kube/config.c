@@ -11,11 +11,11 @@
 
 #include "kube/config.h"
 #include "kube/yaml.h"
-#include "lib/base64.h"
-#include "lib/fileio.h"
-#include "lib/json.h"
-#include "lib/log.h"
-#include "lib/macro.h"
+#include "lib/core/base64.h"
+#include "lib/core/fileio.h"
+#include "lib/core/log.h"
+#include "lib/core/macro.h"
+#include "lib/json/json.h"
 
 void kube_config_done(struct kube_config *c)
 {

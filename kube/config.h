@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "lib/errmsg.h"
+#include "lib/core/errmsg.h"
 
 #define KUBE_SA_DIR_DEFAULT "/var/run/secrets/kubernetes.io/serviceaccount"
 #define KUBE_KUBECONFIG_MAX (1024 * 1024)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The API server's policy on top of lib/curl_loop.h (which runs libcurl on
+ * The API server's policy on top of lib/curl/curl_loop.h (which runs libcurl on
  * the epoll loop): kube's TLS settings and headers, the bearer token (re-read,
  * and one retry after a 401), the status -> errno table, retries with
  * backoff, and per-verb metrics. Each attempt is one curl_loop transfer; a
@@ -10,12 +10,12 @@
 
 #include "kube/http.h"
 #include "kube/token.h"
-#include "lib/backoff.h"
-#include "lib/buf.h"
-#include "lib/curl_loop.h"
-#include "lib/json.h"
-#include "lib/log.h"
-#include "lib/macro.h"
+#include "lib/core/backoff.h"
+#include "lib/core/buf.h"
+#include "lib/core/log.h"
+#include "lib/core/macro.h"
+#include "lib/curl/curl_loop.h"
+#include "lib/json/json.h"
 
 #define DEFAULT_MAX_BODY (4 * 1024 * 1024)
 #define RETRY_BASE_USEC	 (500 * USEC_PER_MSEC)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * HTTP client for the API server, on lib/curl_loop.h (libcurl's multi-socket
+ * HTTP client for the API server, on lib/curl/curl_loop.h (libcurl's multi-socket
  * interface driven by the daemon's single epoll loop). Keep-alive connections, TLS verified against the configured CA,
  * TCP keepalive + TCP_USER_TIMEOUT, a bearer token re-read as client-go does,
  * Accept: application/json, User-Agent flanneld/<version>.
@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #include "kube/config.h"
-#include "lib/loop.h"
+#include "lib/core/loop.h"
 
 enum kube_verb {
 	KUBE_VERB_GET,

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "kube/list_stream.h"
-#include "lib/json.h"
-#include "lib/macro.h"
+#include "lib/core/macro.h"
+#include "lib/json/json.h"
 
 #define MAX_DEPTH 1000
 

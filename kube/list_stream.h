@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/buf.h"
-#include "lib/errmsg.h"
+#include "lib/core/buf.h"
+#include "lib/core/errmsg.h"
 
 #define KUBE_LIST_META_MAX (64 * 1024)
 

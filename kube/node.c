@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "kube/node.h"
-#include "lib/json.h"
-#include "lib/macro.h"
+#include "lib/core/macro.h"
+#include "lib/json/json.h"
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
 

@@ -16,9 +16,9 @@
 #include <cjson/cJSON.h>
 
 #include "kube/annotations.h"
-#include "lib/errmsg.h"
-#include "lib/ipnet.h"
-#include "lib/lease.h"
+#include "lib/core/errmsg.h"
+#include "lib/core/ipnet.h"
+#include "lib/json/lease.h"
 
 #define KUBE_RV_MAX		  64
 #define KUBE_OBJECT_MAX_SIZE	  (1024 * 1024) /* one Node, one watch line */

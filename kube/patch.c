@@ -10,8 +10,8 @@
 #include <time.h>
 
 #include "kube/patch.h"
-#include "lib/json.h"
-#include "lib/macro.h"
+#include "lib/core/macro.h"
+#include "lib/json/json.h"
 
 int kube_desired_from_attrs(const struct lease_attrs *attrs, const struct ip_addr *public_ip,
 			    const struct ip_addr *public_ip6, const struct kube_node *own,

@@ -19,9 +19,9 @@
 
 #include "kube/annotations.h"
 #include "kube/node.h"
-#include "lib/buf.h"
-#include "lib/ipnet.h"
-#include "lib/lease.h"
+#include "lib/core/buf.h"
+#include "lib/core/ipnet.h"
+#include "lib/json/lease.h"
 
 struct kube_desired {
 	char backend_type[BACKEND_TYPE_MAX];

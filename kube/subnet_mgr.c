@@ -14,10 +14,10 @@
 
 #include "kube/patch.h"
 #include "kube/subnet_mgr.h"
-#include "lib/backoff.h"
-#include "lib/buf.h"
-#include "lib/log.h"
-#include "lib/macro.h"
+#include "lib/core/backoff.h"
+#include "lib/core/buf.h"
+#include "lib/core/log.h"
+#include "lib/core/macro.h"
 
 #define PATCH_ATTEMPTS	    10
 #define POD_RETRY_BASE_USEC (USEC_PER_SEC)

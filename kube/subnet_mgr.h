@@ -8,7 +8,7 @@
  *   - the own node: podCIDR(s) -> own lease (must be inside Network), the
  *     annotations needed to keep the VtepMAC and node-public-ip(v6);
  *   - the peers: every other node annotated kube-subnet-manager=true with
- *     valid backend data, as a struct lease_set (lib/lease.h);
+ *     valid backend data, as a struct lease_set (lib/json/lease.h);
  *   - publishing: one strategic-merge PATCH of nodes/<name>/status with
  *     flannel's annotations and NetworkUnavailable=False (kube/patch.h),
  *     only when something differs, re-done if the node drifts.
@@ -28,9 +28,9 @@
 #include "kube/http.h"
 #include "kube/node.h"
 #include "kube/watch.h"
-#include "lib/errmsg.h"
-#include "lib/lease.h"
-#include "lib/loop.h"
+#include "lib/core/errmsg.h"
+#include "lib/core/loop.h"
+#include "lib/json/lease.h"
 
 struct kube_mgr;
 

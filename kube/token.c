@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "kube/token.h"
-#include "lib/fileio.h"
-#include "lib/log.h"
-#include "lib/macro.h"
+#include "lib/core/fileio.h"
+#include "lib/core/log.h"
+#include "lib/core/macro.h"
 
 static void wipe(char **s)
 {

@@ -10,11 +10,11 @@
 
 #include "kube/list_stream.h"
 #include "kube/watch.h"
-#include "lib/backoff.h"
-#include "lib/buf.h"
-#include "lib/json.h"
-#include "lib/log.h"
-#include "lib/macro.h"
+#include "lib/core/backoff.h"
+#include "lib/core/buf.h"
+#include "lib/core/log.h"
+#include "lib/core/macro.h"
+#include "lib/json/json.h"
 
 #define RETRY_BASE_USEC (800 * USEC_PER_MSEC)
 #define RETRY_MAX_USEC	(30 * USEC_PER_SEC)

@@ -9,7 +9,7 @@
  * were disconnected disappear. SIGHUP can force a relist.
  *
  * LIST bodies are split item by item (kube/list_stream.h) and watch events
- * line by line (lib/buf.h framer); each object is parsed alone and freed,
+ * line by line (lib/core/buf.h framer); each object is parsed alone and freed,
  * and only node names are kept here. Single-threaded, on the loop.
  */
 #pragma once
@@ -21,7 +21,7 @@
 #include "kube/annotations.h"
 #include "kube/http.h"
 #include "kube/node.h"
-#include "lib/errmsg.h"
+#include "lib/core/errmsg.h"
 
 enum kube_event_type {
 	KUBE_EVENT_ADDED,

@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "kube/yaml.h"
-#include "lib/hex.h"
-#include "lib/json.h"
-#include "lib/macro.h"
+#include "lib/core/hex.h"
+#include "lib/core/macro.h"
+#include "lib/json/json.h"
 
 struct yline {
 	unsigned indent;

@@ -16,7 +16,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "lib/errmsg.h"
+#include "lib/core/errmsg.h"
 
 #define KUBE_YAML_MAX_SIZE  (1024 * 1024)
 #define KUBE_YAML_MAX_LINES 100000

@@ -593,7 +593,7 @@ def check_image(dest, manifest_objs, version):
                     expect(pkg in runtime_pkgs, "%s needs %s from %s, which the runtime stage "
                            "does not install" % (rel, so, pkg))
 
-    # Programs flanneld runs for the traffic rules (lib/traffic.c): the
+    # Programs flanneld runs for the traffic rules (lib/rules/traffic.c): the
     # runtime stage must install the packages that ship them.
     for prog in RUNTIME_PROGRAMS:
         path = shutil.which(prog, path="/usr/sbin:/usr/bin:/sbin:/bin")

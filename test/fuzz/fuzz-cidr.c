@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Fuzz target for lib/ipnet.c: every string the CIDR and address parsers
+ * Fuzz target for lib/core/ipnet.c: every string the CIDR and address parsers
  * accept must format back to a string that parses to the same value (masked
  * or not), and the subnet arithmetic must invert itself. Aborts on mismatch.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/ipnet.h"
+#include "lib/core/ipnet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

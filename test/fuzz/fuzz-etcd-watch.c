@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "etcd/proto.h"
-#include "lib/buf.h"
+#include "lib/core/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Fuzz target for lib/json.c: json_parse with a small depth cap, then every
+ * Fuzz target for lib/json/json.c: json_parse with a small depth cap, then every
  * typed getter on every node of the tree. An accepted document must respect
  * the depth cap, and its printed form must parse back. Aborts on violation.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/json.h"
+#include "lib/json/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
 
 #include "kube/config.h"
 #include "kube/yaml.h"
-#include "lib/json.h"
+#include "lib/json/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Fuzz target for the line framer of lib/buf.c. Input layout: byte 0 is the
+ * Fuzz target for the line framer of lib/core/buf.c. Input layout: byte 0 is the
  * line cap, bytes 1..4 a table of chunk sizes (1 + byte), the rest the
  * stream. The stream is fed once whole and once in chunks; both must produce
  * the same callbacks, every delivered line must be non-empty, within the cap
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/buf.h"
+#include "lib/core/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

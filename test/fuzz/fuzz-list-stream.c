@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "kube/list_stream.h"
-#include "lib/buf.h"
+#include "lib/core/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "lib/netconf.h"
+#include "lib/json/netconf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,7 +11,7 @@
 
 #include "kube/node.h"
 #include "kube/patch.h"
-#include "lib/buf.h"
+#include "lib/core/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

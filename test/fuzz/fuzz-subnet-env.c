@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "lib/subnet_env.h"
+#include "lib/core/subnet_env.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

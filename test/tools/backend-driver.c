@@ -23,13 +23,13 @@
 #include <sys/epoll.h>
 
 #include "backends/backend.h"
-#include "lib/fileio.h"
-#include "lib/iface.h"
-#include "lib/lease.h"
-#include "lib/log.h"
-#include "lib/loop.h"
-#include "lib/macro.h"
-#include "lib/netlink.h"
+#include "lib/core/fileio.h"
+#include "lib/core/log.h"
+#include "lib/core/loop.h"
+#include "lib/core/macro.h"
+#include "lib/json/lease.h"
+#include "lib/netlink/iface.h"
+#include "lib/netlink/netlink.h"
 
 #define PEERS_MAX_SIZE (16 * 1024 * 1024)
 #define COALESCE_USEC  (50 * USEC_PER_MSEC)

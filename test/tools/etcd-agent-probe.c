@@ -27,9 +27,9 @@
 #include <string.h>
 
 #include "etcd/subnet_mgr.h"
-#include "lib/log.h"
-#include "lib/loop.h"
-#include "lib/subnet_env.h"
+#include "lib/core/log.h"
+#include "lib/core/loop.h"
+#include "lib/core/subnet_env.h"
 
 struct probe {
 	struct etcd_mgr *mgr;

@@ -23,8 +23,8 @@
 
 #include "kube/config.h"
 #include "kube/subnet_mgr.h"
-#include "lib/log.h"
-#include "lib/loop.h"
+#include "lib/core/log.h"
+#include "lib/core/loop.h"
 
 struct probe {
 	struct kube_mgr *mgr;

@@ -20,11 +20,11 @@
 
 #include "backends/backend.h"
 #include "backends/vxlan_config.h"
-#include "lib/errmsg.h"
-#include "lib/fileio.h"
-#include "lib/ipnet.h"
-#include "lib/macro.h"
-#include "lib/netconf.h"
+#include "lib/core/errmsg.h"
+#include "lib/core/fileio.h"
+#include "lib/core/ipnet.h"
+#include "lib/core/macro.h"
+#include "lib/json/netconf.h"
 
 static const char *yes_no(bool b)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Test driver for the traffic manager (lib/traffic.h): runs flanneld's
+ * Test driver for the traffic manager (lib/rules/traffic.h): runs flanneld's
  * traffic-rule steps once, or keeps resyncing, from command-line flags with
  * flanneld's names, and prints the counters so that tests can assert what
  * was executed and changed:
@@ -22,9 +22,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "lib/log.h"
-#include "lib/subnet_env.h"
-#include "lib/traffic.h"
+#include "lib/core/log.h"
+#include "lib/core/subnet_env.h"
+#include "lib/rules/traffic.h"
 
 static void print_stats(const char *what, int repaired, const struct traffic_mgr *m)
 {

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "cmd/http.h"
-#include "lib/macro.h"
+#include "lib/core/macro.h"
 
 /* Exactly what the server reads before giving up on a head (HTTP_MAX_HEAD - 1). */
 #define HTTP_TEST_BIG 8191

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 
 #include "cni/delegate.h"
-#include "lib/fileio.h"
+#include "lib/core/fileio.h"
 
 static void env_v4(struct subnet_env *e, bool ipmasq, uint32_t mtu)
 {

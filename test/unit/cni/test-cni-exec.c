@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 
 #include "cni/exec.h"
-#include "lib/fileio.h"
-#include "lib/macro.h"
+#include "lib/core/fileio.h"
+#include "lib/core/macro.h"
 
 static char dir[64];
 static char path[160]; /* CNI_PATH: a missing directory, then ours */

@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 
 #include "cni/install.h"
-#include "lib/fileio.h"
-#include "lib/macro.h"
+#include "lib/core/fileio.h"
+#include "lib/core/macro.h"
 
 static const char manifest_conflist[] =
 	"{\n  \"name\": \"cbr0\",\n  \"cniVersion\": \"0.3.1\",\n  \"plugins\": [\n"

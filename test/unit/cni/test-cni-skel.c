@@ -19,7 +19,7 @@
 
 #include "cni/delegate.h"
 #include "cni/flannel.h"
-#include "lib/fileio.h"
+#include "lib/core/fileio.h"
 
 #define MAX_CALLS 8
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/fileio.h"
+#include "lib/core/fileio.h"
 
 static __attribute__((noinline, unused)) char *wire_read(const char *name, size_t *len)
 {

@@ -15,8 +15,8 @@
 #include "kube/annotations.h"
 #include "kube/node.h"
 #include "kube/patch.h"
-#include "lib/buf.h"
-#include "lib/json.h"
+#include "lib/core/buf.h"
+#include "lib/json/json.h"
 
 static struct kube_annotation_keys keys;
 

@@ -19,7 +19,7 @@
 #include "kube/list_stream.h"
 #include "kube/token.h"
 #include "kube/watch.h"
-#include "lib/buf.h"
+#include "lib/core/buf.h"
 
 static struct kube_annotation_keys keys;
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of lib/backoff.c: with fixed random numbers the sequence is
+ * Unit tests of lib/core/backoff.c: with fixed random numbers the sequence is
  * deterministic; the ceiling doubles up to the cap and resets.
  */
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "lib/backoff.h"
+#include "lib/core/backoff.h"
 
 static void test_sequence(void **state)
 {

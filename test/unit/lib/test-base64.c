@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of lib/base64.c: known encodings both ways, bytes that are not
+ * Unit tests of lib/core/base64.c: known encodings both ways, bytes that are not
  * text, and what each decoding mode refuses (etcd's strict gateway form,
  * the kubeconfig's lenient one).
  */
@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/base64.h"
-#include "lib/buf.h"
-#include "lib/macro.h"
+#include "lib/core/base64.h"
+#include "lib/core/buf.h"
+#include "lib/core/macro.h"
 
 static void test_round_trip(void **state)
 {

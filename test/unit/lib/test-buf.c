@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of lib/buf.c: the growable buffer and the line framer, whose
+ * Unit tests of lib/core/buf.c: the growable buffer and the line framer, whose
  * output must not depend on how the stream is split into chunks.
  */
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "lib/buf.h"
+#include "lib/core/buf.h"
 
 /* Records what the framer delivers as "line\n" or "<dropped N>\n". */
 struct record {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of lib/curl_loop.c: the shared status/CURLcode -> errno table,
+ * Unit tests of lib/curl/curl_loop.c: the shared status/CURLcode -> errno table,
  * and real transfers on the event loop against a tiny HTTP/1.1 server that
  * runs on the same loop (127.0.0.1, an ephemeral port): collected and
  * streamed bodies, the body cap, error bodies, request method/body/headers,
@@ -23,9 +23,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "lib/buf.h"
-#include "lib/curl_loop.h"
-#include "lib/loop.h"
+#include "lib/core/buf.h"
+#include "lib/core/loop.h"
+#include "lib/curl/curl_loop.h"
 
 /* ---- a one-request-per-connection HTTP server on the loop ---- */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of lib/fileio.c, in a private mkdtemp directory: exact modes
+ * Unit tests of lib/core/fileio.c, in a private mkdtemp directory: exact modes
  * whatever the umask, no temp file left behind, bounded reads, mkdir_p.
  */
 #include <setjmp.h>
@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/fileio.h"
-#include "lib/macro.h"
+#include "lib/core/fileio.h"
+#include "lib/core/macro.h"
 
 struct tmpdir {
 	char path[64];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of lib/iface.c's pure selection (upstream pkg/ipmatch): default
+ * Unit tests of lib/netlink/iface.c's pure selection (upstream pkg/ipmatch): default
  * route, dual-stack same-interface rule, --iface by name and IP in order,
  * --iface-regex on addresses before names, --iface-can-reach, public IP
  * override, address preference, and the error messages.
@@ -14,8 +14,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "lib/iface.h"
-#include "lib/netlink.h"
+#include "lib/netlink/iface.h"
+#include "lib/netlink/netlink.h"
 
 static struct iface_addr A(const char *cidr, uint8_t scope, uint32_t flags) {
 	struct iface_addr a = {.scope = scope, .flags = flags};

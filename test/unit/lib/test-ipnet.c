@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of lib/ipnet.c: strict parsing, canonical formatting, the
+ * Unit tests of lib/core/ipnet.c: strict parsing, canonical formatting, the
  * containment predicates, and the 128-bit arithmetic used by the subnet
  * allocator.
  */
@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "lib/ipnet.h"
+#include "lib/core/ipnet.h"
 
 static struct ip_net net(const char *s)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of lib/json.c: the size and depth bounds, trailing data,
+ * Unit tests of lib/json/json.c: the size and depth bounds, trailing data,
  * unterminated input, and the typed getters (types, ranges, null, case).
  */
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "lib/json.h"
+#include "lib/json/json.h"
 
 static int parse(const char *s, cJSON **ret)
 {

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "lib/lease.h"
+#include "lib/json/lease.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct lease_set *, lease_set_free)
 

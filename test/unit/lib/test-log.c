@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of lib/log.c: the exact klog line layout, verbosity gating,
+ * Unit tests of lib/core/log.c: the exact klog line layout, verbosity gating,
  * the *_errno helpers' suffix and return value, and errno preservation.
  */
 #include <setjmp.h>
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/log.h"
+#include "lib/core/log.h"
 
 struct capture {
 	FILE *f;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of lib/loop.c: fd, timer and signal sources, callbacks that
+ * Unit tests of lib/core/loop.c: fd, timer and signal sources, callbacks that
  * free sources during dispatch (run under ASan to catch use-after-free),
  * error reporting and loop_exit.
  */
@@ -19,8 +19,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "lib/log.h"
-#include "lib/loop.h"
+#include "lib/core/log.h"
+#include "lib/core/loop.h"
 
 #define MSEC 1000ULL
 

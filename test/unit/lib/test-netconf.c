@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "lib/netconf.h"
+#include "lib/json/netconf.h"
 
 static int parse(const char *s, struct netconf *c, struct errmsg *err)
 {

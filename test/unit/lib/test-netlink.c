@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of lib/netlink.c's pure parts: the one libnl error → errno map
+ * Unit tests of lib/netlink/netlink.c's pure parts: the one libnl error → errno map
  * and the operation counters. The kernel side is exercised by the netns
  * tests (test/netns/test-vxlan.sh and friends).
  */
@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "lib/netlink.h"
+#include "lib/netlink/netlink.h"
 
 static void test_errno_map(void **state)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of lib/rules.c: the rendered rules are compared with upstream
+ * Unit tests of lib/rules/rules.c: the rendered rules are compared with upstream
  * flannel's golden listings (flannel-behaviour.md §5.2 `iptables -S`, §5.3
  * `nft list chain`, with N = 10.244.0.0/16 and L = 10.244.1.0/24), and the
  * planner is run on recorded `iptables-save` outputs: fresh host, converged
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/rules.h"
+#include "lib/rules/rules.h"
 
 #define MASQ_V4                                                                                   \
 	"-A FLANNEL-POSTRTG -m mark --mark 0x4000/0x4000 -m comment --comment \"flanneld masq\" " \

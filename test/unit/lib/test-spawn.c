@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of lib/spawn.c with real programs from coreutils: stdin is
+ * Unit tests of lib/core/spawn.c with real programs from coreutils: stdin is
  * delivered and stdout streamed, exit statuses and stderr reported, missing
  * programs found missing, overruns killed, and a child that ignores its
  * stdin does not kill us with SIGPIPE.
@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/buf.h"
-#include "lib/spawn.h"
+#include "lib/core/buf.h"
+#include "lib/core/spawn.h"
 
 static int collect(const char *data, size_t len, void *userdata)
 {

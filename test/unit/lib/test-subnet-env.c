@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "lib/subnet_env.h"
+#include "lib/core/subnet_env.h"
 
 static const char golden_v4[] = "FLANNEL_NETWORK=10.244.0.0/16\n"
 				"FLANNEL_SUBNET=10.244.1.1/24\n"

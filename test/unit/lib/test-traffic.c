@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of lib/traffic.c against recording fakes of iptables-save,
+ * Unit tests of lib/rules/traffic.c against recording fakes of iptables-save,
  * iptables-restore, ip6tables-* and nft (shell scripts put first in $PATH):
  * what is executed, how often (one read per table per resync, a write only
  * on drift), and what is written. Also the br_netfilter check.
@@ -18,9 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/fileio.h"
-#include "lib/log.h"
-#include "lib/traffic.h"
+#include "lib/core/fileio.h"
+#include "lib/core/log.h"
+#include "lib/rules/traffic.h"
 
 static char dir[64];
 
