@@ -122,15 +122,14 @@ delete_rule() {
 	if [ "$mode" = iptables ]; then
 		local table=nat
 		case "$rule" in "-A FLANNEL-FWD"*) table=filter ;; esac
-		eval "in_node $ipt -t $table -D ${rule#-A }"
+		eval "in_node $ipt -t $table -D ${rule#-A }" || fail "$mode: could not delete '$rule'"
 	else
 		chain=postrtg
 		[ "$line" -gt 6 ] && chain=forward
 		h=$(in_node nft -a list chain $f $t $chain | grep -F "$rule #" | awk '{ print $NF }')
 		[ -n "$h" ] || fail "no handle for '$rule'"
-		in_node nft delete rule $f $t $chain handle "$h"
+		in_node nft delete rule $f $t $chain handle "$h" || fail "$mode: could not delete '$rule'"
 	fi
-	rules_ok "$mode" "$x" 2>/dev/null && fail "$mode: could not delete '$rule'"
 	true
 }
 
