@@ -24,7 +24,7 @@
  *	static void pod_free(void *obj);
  *
  *	static const struct kube_kind pod_kind = {
- *		.name = "pod",
+ *		.name = "pods",
  *		.path = "/api/v1/pods",
  *		.namespaced = true,
  *		.parse = pod_parse,
@@ -87,7 +87,8 @@ typedef int (*kube_parse_fn)(const cJSON *obj, const struct kube_object_meta *me
 			     void *kind_userdata, void **ret, struct errmsg *err);
 
 struct kube_kind {
-	const char *name; /* singular, for logs and metrics: "node", "pod", "networkpolicy" */
+	const char *name; /* the resource, as in RBAC, logs and metrics: "nodes", "pods",
+			     "namespaces", "networkpolicies" */
 	const char *path; /* collection path: "/api/v1/nodes",
 			     "/apis/networking.k8s.io/v1/networkpolicies" */
 	bool namespaced;
