@@ -46,27 +46,6 @@ int kube_node_copy(struct kube_node *dst, const struct kube_node *src)
 	return 0;
 }
 
-static int copy_str(const cJSON *obj, const char *key, const char *field, char *buf, size_t size,
-		    bool required, struct errmsg *err)
-{
-	const char *s;
-	int r;
-
-	r = json_get_str(obj, key, &s);
-	if (r == -ENOENT && !required)
-		return 0;
-	if (r == -ENOENT)
-		return errmsg_set(err, "%s: missing", field), -EINVAL;
-	if (r < 0)
-		return errmsg_set(err, "%s: expected a string, got %s", field,
-				  json_type_name(json_item(obj, key))),
-		       -EINVAL;
-	if (strlen(s) >= size)
-		return errmsg_set(err, "%s: too long (%zu bytes)", field, strlen(s)), -EINVAL;
-	strcpy(buf, s);
-	return 0;
-}
-
 static void pod_cidr_error(struct kube_node *n, const char *field, const char *value)
 {
 	if (n->pod_cidr_error[0])
@@ -230,36 +209,19 @@ static int parse_body(const cJSON *obj, const cJSON *meta, const struct kube_ann
 	return 0;
 }
 
-int kube_node_from_cjson(const cJSON *obj, const struct kube_annotation_keys *keys,
-			 struct kube_node *ret, struct errmsg *err)
+static int node_fill(const cJSON *obj, const struct kube_object_meta *meta,
+		     const struct kube_annotation_keys *keys, struct kube_node *ret,
+		     struct errmsg *err)
 {
 	struct kube_node n = {};
-	const cJSON *meta;
 	int r;
 
-	if (!cJSON_IsObject(obj))
-		return errmsg_set(err, "node: expected an object, got %s", json_type_name(obj)),
-		       -EINVAL;
-	r = json_get_object(obj, "metadata", &meta);
-	if (r < 0)
-		return errmsg_set(err, "metadata: %s",
-				  r == -ENOENT ? "missing" : "expected an object"),
-		       -EINVAL;
-	r = copy_str(meta, "name", "metadata.name", n.name, sizeof(n.name), true, err);
-	if (r < 0)
-		return r;
-	if (!n.name[0])
-		return errmsg_set(err, "metadata.name: empty"), -EINVAL;
-	r = copy_str(meta, "resourceVersion", "metadata.resourceVersion", n.resource_version,
-		     sizeof(n.resource_version), false, err);
-	if (r >= 0)
-		r = parse_body(obj, meta, keys, &n, err);
+	if (strlen(meta->name) >= sizeof(n.name))
+		return errmsg_set(err, "metadata.name: too long"), -EINVAL;
+	strcpy(n.name, meta->name);
+	snprintf(n.resource_version, sizeof(n.resource_version), "%s", meta->resource_version);
+	r = parse_body(obj, json_item(obj, "metadata"), keys, &n, err);
 	if (r < 0) {
-		/* Name the node: the caller logs one line per skipped node. */
-		if (err) {
-			struct errmsg e = *err;
-			errmsg_set(err, "node \"%s\": %s", n.name, e.text);
-		}
 		kube_node_done(&n);
 		return r;
 	}
@@ -267,6 +229,55 @@ int kube_node_from_cjson(const cJSON *obj, const struct kube_annotation_keys *ke
 	*ret = n;
 	return 0;
 }
+
+int kube_node_from_cjson(const cJSON *obj, const struct kube_annotation_keys *keys,
+			 struct kube_node *ret, struct errmsg *err)
+{
+	struct kube_object_meta meta;
+	char key[KUBE_KEY_MAX];
+	int r;
+
+	r = kube_object_meta_get(obj, false, &meta, key, err);
+	if (r < 0)
+		return r;
+	r = node_fill(obj, &meta, keys, ret, err);
+	if (r < 0 && err) {
+		/* Name the node: the caller logs one line per skipped node. */
+		struct errmsg e = *err;
+		errmsg_set(err, "node \"%s\": %s", meta.name, e.text);
+	}
+	return r;
+}
+
+static int node_kind_parse(const cJSON *obj, const struct kube_object_meta *meta,
+			   void *kind_userdata, void **ret, struct errmsg *err)
+{
+	_cleanup_free_ struct kube_node *n = calloc(1, sizeof(*n));
+	int r;
+
+	if (!n)
+		return -ENOMEM;
+	r = node_fill(obj, meta, kind_userdata, n, err);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(n);
+	return 0;
+}
+
+static void node_kind_free(void *obj)
+{
+	kube_node_done(obj);
+	free(obj);
+}
+
+const struct kube_kind kube_node_kind = {
+	.name = "nodes",
+	.path = "/api/v1/nodes",
+	.namespaced = false,
+	.parse = node_kind_parse,
+	.free = node_kind_free,
+};
+
 int kube_node_parse(const char *data, size_t len, const struct kube_annotation_keys *keys,
 		    struct kube_node *ret, struct errmsg *err)
 {

@@ -16,13 +16,11 @@
 #include <cjson/cJSON.h>
 
 #include "kube/annotations.h"
+#include "kube/reflector.h"
 #include "lib/core/errmsg.h"
 #include "lib/core/ipnet.h"
 #include "lib/json/lease.h"
 
-#define KUBE_RV_MAX		  64
-#define KUBE_OBJECT_MAX_SIZE	  (1024 * 1024) /* one Node, one watch line */
-#define KUBE_OBJECT_MAX_DEPTH	  64
 #define KUBE_ANNOTATION_VALUE_MAX 4096
 #define KUBE_NODE_MAX_PODCIDRS	  3 /* a third one is kept only to report the error */
 
@@ -40,6 +38,10 @@ struct kube_node {
 	bool flannel_is_up;
 	char *ann[_KUBE_ANN_MAX]; /* owned, NULL when absent */
 };
+
+/* The reflector's kind for Nodes: kind_userdata is the struct
+ * kube_annotation_keys; the objects are struct kube_node (malloc'ed). */
+extern const struct kube_kind kube_node_kind;
 
 void kube_node_done(struct kube_node *n);
 /* Move: *dst (done first) takes src's contents, src is left empty. */

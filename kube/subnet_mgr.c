@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The kube subnet manager glues the reflector (kube/watch.h) to leases:
+ * The kube subnet manager glues the Node reflector (kube/reflector.h) to leases:
  * every node event is either the own node (kept whole, as a struct
  * kube_node), a peer (turned into a lease and upserted into the lease_set),
  * or a node that is not flannel's (removed from the set if it was there).
@@ -30,10 +30,10 @@ struct kube_mgr {
 	struct kube_annotation_keys keys;
 	struct kube_lease_params lease;
 	bool set_condition;
-	struct kube_watch_options watch_opts;
+	struct kube_reflector_options watch_opts;
 
 	struct kube_http *http;
-	struct kube_watch *watch;
+	struct kube_reflector *watch;
 	struct lease_set *peers;
 	uint64_t notified_generation;
 
@@ -106,9 +106,16 @@ static void set_own(struct kube_mgr *m, struct kube_node *node)
 	maybe_publish(m);
 }
 
-static void on_upsert(struct kube_node *node, void *userdata)
+static void node_freep(struct kube_node **n)
+{
+	if (*n)
+		kube_node_kind.free(*n);
+}
+
+static void on_upsert(const char *key, void *obj, void *userdata)
 {
 	struct kube_mgr *m = userdata;
+	_cleanup_(node_freep) struct kube_node *node = obj;
 	struct errmsg err = {};
 	struct lease l;
 	int r;
@@ -133,7 +140,7 @@ static void on_upsert(struct kube_node *node, void *userdata)
 		log_error_errno(r, "Failed to record the lease of node \"%s\"", node->name);
 }
 
-static void on_remove(const char *name, void *userdata)
+static void on_remove(const char *name, void *userdata) /* node keys are names */
 {
 	struct kube_mgr *m = userdata;
 
@@ -273,7 +280,7 @@ int kube_mgr_publish(struct kube_mgr *m, const struct lease_attrs *attrs,
 
 static int start_watch(struct kube_mgr *m)
 {
-	static const struct kube_watch_ops ops = {
+	static const struct kube_reflector_ops ops = {
 		.upsert = on_upsert,
 		.remove = on_remove,
 		.synced = on_synced,
@@ -282,10 +289,11 @@ static int start_watch(struct kube_mgr *m)
 	int r;
 
 	log_info("Using node name \"%s\"", m->node_name);
-	r = kube_watch_new(m->http, &m->keys, &m->watch_opts, &ops, m, &m->watch);
+	r = kube_reflector_new(m->http, &kube_node_kind, &m->keys, &m->watch_opts, &ops, m,
+			       &m->watch);
 	if (r < 0)
 		return r;
-	return kube_watch_start(m->watch);
+	return kube_reflector_start(m->watch);
 }
 
 static int pod_lookup(struct kube_mgr *m);
@@ -442,7 +450,7 @@ struct kube_mgr *kube_mgr_free(struct kube_mgr *m)
 {
 	if (!m)
 		return NULL;
-	kube_watch_free(m->watch);
+	kube_reflector_free(m->watch);
 	kube_request_cancel(m->pod_req);
 	kube_request_cancel(m->patch_req);
 	loop_source_free(m->pod_timer);
@@ -480,7 +488,7 @@ int kube_mgr_own_lease(const struct kube_mgr *m, struct lease *ret, struct errms
 
 bool kube_mgr_synced(const struct kube_mgr *m)
 {
-	return m->watch && kube_watch_synced(m->watch);
+	return m->watch && kube_reflector_synced(m->watch);
 }
 
 bool kube_mgr_ready(const struct kube_mgr *m)
@@ -494,7 +502,12 @@ int kube_mgr_relist(struct kube_mgr *m)
 	kube_http_reload_token(m->http);
 	if (!m->watch)
 		return 0;
-	return kube_watch_relist(m->watch);
+	return kube_reflector_relist(m->watch);
+}
+
+struct kube_http *kube_mgr_http(const struct kube_mgr *m)
+{
+	return m->http;
 }
 
 void kube_mgr_reload_token(struct kube_mgr *m)
@@ -511,5 +524,5 @@ void kube_mgr_get_stats(const struct kube_mgr *m, struct kube_mgr_stats *ret)
 		.skipped_nodes = m->skipped_nodes,
 	};
 	if (m->watch)
-		ret->watch = *kube_watch_stats(m->watch);
+		ret->watch = *kube_reflector_stats(m->watch);
 }

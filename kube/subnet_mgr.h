@@ -27,7 +27,7 @@
 #include "kube/config.h"
 #include "kube/http.h"
 #include "kube/node.h"
-#include "kube/watch.h"
+#include "kube/reflector.h"
 #include "lib/core/errmsg.h"
 #include "lib/core/loop.h"
 #include "lib/json/lease.h"
@@ -42,7 +42,7 @@ struct kube_mgr_config {
 	struct kube_lease_params lease;
 	bool set_node_network_unavailable;
 	struct kube_http_options http;
-	struct kube_watch_options watch;
+	struct kube_reflector_options watch;
 };
 
 struct kube_mgr_callbacks {
@@ -57,7 +57,7 @@ struct kube_mgr_callbacks {
 };
 
 struct kube_mgr_stats {
-	struct kube_watch_stats watch;
+	struct kube_reflector_stats watch;
 	struct kube_http_stats http;
 	uint64_t patches, patch_failures;
 	uint64_t skipped_nodes; /* flannel nodes whose lease could not be built */
@@ -94,4 +94,6 @@ int kube_mgr_publish(struct kube_mgr *m, const struct lease_attrs *attrs,
 /* SIGHUP: LIST again (and diff), and re-read the token. */
 int kube_mgr_relist(struct kube_mgr *m);
 void kube_mgr_reload_token(struct kube_mgr *m);
+/* The API client, shared with other reflectors (same connection, token, metrics). */
+struct kube_http *kube_mgr_http(const struct kube_mgr *m);
 void kube_mgr_get_stats(const struct kube_mgr *m, struct kube_mgr_stats *ret);

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Fuzz target for kube/watch.c's kube_event_parse: one watch line. An
- * accepted event has a known type; node events carry a node name, bookmarks
- * a resourceVersion. Aborts on violation.
+ * Fuzz target for kube/reflector.c's kube_event_parse with the Node kind: one
+ * watch line. An accepted event has a known type; object events carry a key
+ * (ADDED/MODIFIED also the parsed node, named by it), bookmarks a
+ * resourceVersion. Aborts on violation.
  */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "kube/watch.h"
+#include <string.h>
+
+#include "kube/node.h"
+#include "kube/reflector.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,14 +27,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		init = true;
 	}
-	if (kube_event_parse((const char *)data, size, &keys, &ev, &err) < 0)
+	if (kube_event_parse((const char *)data, size, &kube_node_kind, &keys, &ev, &err) < 0)
 		return 0;
 	if (!kube_event_type_name(ev.type))
 		abort();
-	if (ev.type <= KUBE_EVENT_DELETED && !ev.node.name[0])
+	if (ev.type <= KUBE_EVENT_DELETED && !ev.key[0])
+		abort();
+	if ((ev.obj != NULL) != (ev.type <= KUBE_EVENT_MODIFIED))
+		abort();
+	if (ev.obj && strcmp(((const struct kube_node *)ev.obj)->name, ev.key) != 0)
 		abort();
 	if (ev.type == KUBE_EVENT_BOOKMARK && !ev.resource_version[0])
 		abort();
-	kube_event_done(&ev);
+	kube_event_done(&ev, &kube_node_kind);
 	return 0;
 }

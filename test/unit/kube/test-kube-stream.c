@@ -17,8 +17,9 @@
 #include "kube/config.h"
 #include "kube/http.h"
 #include "kube/list_stream.h"
+#include "kube/node.h"
+#include "kube/reflector.h"
 #include "kube/token.h"
-#include "kube/watch.h"
 #include "lib/core/buf.h"
 
 static struct kube_annotation_keys keys;
@@ -185,13 +186,17 @@ static void record_event(const char *line, size_t len, void *ud)
 	struct buf *out = ud;
 	struct kube_event ev = {};
 
-	assert_int_equal(kube_event_parse(line, len, &keys, &ev, NULL), 0);
-	assert_int_equal(buf_printf(out, "%s:%s:%s;", kube_event_type_name(ev.type), ev.node.name,
+	assert_int_equal(kube_event_parse(line, len, &kube_node_kind, &keys, &ev, NULL), 0);
+	assert_int_equal(buf_printf(out, "%s:%s:%s;", kube_event_type_name(ev.type), ev.key,
 				    ev.resource_version),
 			 0);
+	/* ADDED/MODIFIED carry the parsed node, DELETED only its key */
+	assert_true((ev.obj != NULL) == (ev.type <= KUBE_EVENT_MODIFIED));
+	if (ev.obj)
+		assert_string_equal(((struct kube_node *)ev.obj)->name, ev.key);
 	if (ev.type == KUBE_EVENT_ERROR)
 		assert_int_equal(buf_printf(out, "%ld:%s;", ev.code, ev.message), 0);
-	kube_event_done(&ev);
+	kube_event_done(&ev, &kube_node_kind);
 }
 
 static void test_watch_events(void **state)
@@ -222,11 +227,12 @@ static void test_watch_broken_lines(void **state)
 	struct kube_event ev = {};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
-		assert_true(kube_event_parse(bad[i], strlen(bad[i]), &keys, &ev, &err) < 0);
+		assert_true(kube_event_parse(bad[i], strlen(bad[i]), &kube_node_kind, &keys, &ev,
+					     &err) < 0);
 	const char *e = "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":500}}";
-	assert_int_equal(kube_event_parse(e, strlen(e), &keys, &ev, &err), 0);
+	assert_int_equal(kube_event_parse(e, strlen(e), &kube_node_kind, &keys, &ev, &err), 0);
 	assert_int_equal(ev.code, 500);
-	kube_event_done(&ev);
+	kube_event_done(&ev, &kube_node_kind);
 }
 
 static const char kubeconfig[] =
