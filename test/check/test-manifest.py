@@ -291,6 +291,37 @@ def check_configmap(cm):
     return cni, net
 
 
+def check_rollout(ru):
+    """An absolute maxUnavailable above 1 (the datapath survives an agent
+    restart) but bounded, and no surge: two agents on one node would share
+    its kernel state and health port."""
+    mu = ru.get("maxUnavailable")
+    expect(isinstance(mu, int) and not isinstance(mu, bool),
+           "rollingUpdate.maxUnavailable must be an absolute number, not %r (a percentage "
+           "grows the blast radius of a bad image with the cluster)" % (mu,))
+    if isinstance(mu, int):
+        expect(1 < mu <= 20, "rollingUpdate.maxUnavailable %d outside 2..20" % mu)
+    expect(ru.get("maxSurge") in (0, "0", "0%"),
+           "rollingUpdate.maxSurge must be 0, got %r" % (ru.get("maxSurge"),))
+
+
+def check_probe_timings(main):
+    """The readiness probe gates the rollout: it must see the agent ready
+    within a second of start, and tolerate a brief 503 without a restart."""
+    ready = main.get("readinessProbe") or {}
+    expect_eq("readinessProbe initialDelaySeconds", ready.get("initialDelaySeconds", 0), 0)
+    expect_eq("readinessProbe periodSeconds", ready.get("periodSeconds"), 1)
+    expect(ready.get("timeoutSeconds", 1) <= ready.get("periodSeconds", 10),
+           "readinessProbe timeoutSeconds above its period")
+    live = main.get("livenessProbe") or {}
+    expect(live.get("initialDelaySeconds", 0) == 0,
+           "livenessProbe: /healthz answers from the start, no initialDelaySeconds needed")
+    budget = live.get("periodSeconds", 10) * live.get("failureThreshold", 3)
+    expect(budget >= 20, "livenessProbe restarts the agent after %ds of misses: too eager"
+           % budget)
+    expect(main.get("startupProbe") is None, "no startupProbe: /healthz needs no start grace")
+
+
 def check_daemonset(objs, version):
     ds, cm = objs["DaemonSet"], objs["ConfigMap"]
     image = "ghcr.io/flannel-c/flannel:v" + version
@@ -300,6 +331,7 @@ def check_daemonset(objs, version):
     expect_eq("DaemonSet selector", dig(spec, "selector"), {"matchLabels": {"app": "flannel"}})
     expect_eq("DaemonSet template labels", tmpl_labels, {"tier": "node", "app": "flannel"})
     expect_eq("DaemonSet updateStrategy.type", dig(spec, "updateStrategy", "type"), "RollingUpdate")
+    check_rollout(dig(spec, "updateStrategy", "rollingUpdate", default={}))
     pod = dig(spec, "template", "spec", default={})
     expect_eq("hostNetwork", pod.get("hostNetwork"), True)
     expect_eq("priorityClassName", pod.get("priorityClassName"), "system-node-critical")
@@ -398,6 +430,7 @@ def check_daemonset(objs, version):
             # node's network namespace with it.
             expect(pod.get("hostNetwork") is True and host in ("127.0.0.1", "::1"),
                    "%s host %r works only as loopback of a hostNetwork pod" % (probe, host))
+    check_probe_timings(main)
     expect_eq("ports", main.get("ports"),
               [{"name": "healthz", "containerPort": port, "protocol": "TCP"}])
 
