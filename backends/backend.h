@@ -69,13 +69,24 @@ struct backend_config {
 #define BACKEND_FDB6   (1u << 4)
 #define BACKEND_ROUTE6 (1u << 5)
 
+/*
+ * Why a peer is not programmed: backend_skip_name(reason) is a metric label
+ * ("backend-type", "no-vtep-mac", "vni", "conflict"); reason 0 is none.
+ */
+#define BACKEND_SKIP_REASONS 5
+const char *backend_skip_name(unsigned reason);
+
 struct backend_peer_status {
 	const char *name; /* borrowed, valid until the next reconcile */
 	unsigned want;	  /* BACKEND_* entries this peer should have */
 	unsigned have;	  /* of those, present after the last reconcile */
 	bool direct;	  /* IPv4 via DirectRouting */
 	bool direct6;
-	bool skipped; /* not programmable: other backend type, no VtepMAC, conflict */
+	bool skipped;	      /* not programmable: skip_reason says why */
+	unsigned skip_reason; /* < BACKEND_SKIP_REASONS */
+	/* -errno with which the kernel refuses some of its entries (refused_bits). */
+	int refused;
+	unsigned refused_bits;
 };
 
 struct backend_status {
@@ -95,7 +106,15 @@ struct backend_status {
 	int last_error;		     /* -errno of the last failed reconcile, 0 after a success */
 	size_t n_desired;	     /* kernel entries wanted */
 	size_t n_skipped;	     /* peers */
-	size_t n_peers;		     /* of the last reconcile: backend_peer_status */
+	size_t n_skipped_by[BACKEND_SKIP_REASONS]; /* of those, by reason */
+	/* Peers with an entry the kernel refuses (backend_op_refused): retried,
+	 * reported, and not waited for by readiness. */
+	size_t n_refused;
+	/* -errno of the last failed reconcile other than such refusals (a dump,
+	 * the device, a transient error), 0 when there was none: the kernel
+	 * holds every entry it accepts. */
+	int last_blocking_error;
+	size_t n_peers; /* of the last reconcile: backend_peer_status */
 	struct nl_counters nl;
 };
 
@@ -123,6 +142,14 @@ int backend_reconcile(struct backend *b, const struct lease *const *peers, size_
  */
 int backend_reconcile_changed(struct backend *b, const struct lease *const *peers, size_t n_peers,
 			      const char *const *changed, size_t n_changed);
+
+/*
+ * Does -errno of an entry's write mean the kernel refuses this entry as
+ * specified (a next hop not on the link, an invalid address), so that
+ * retrying soon will not help? Transient errors (no memory, no buffer
+ * space, a busy lock) and errors of the whole backend are not refusals.
+ */
+bool backend_op_refused(int r);
 
 /* Forget the belief: the next reconcile dumps the kernel (drift repair). */
 void backend_invalidate(struct backend *b);

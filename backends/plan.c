@@ -255,6 +255,44 @@ static int mark_conflicts(const struct lease *const *peers, const size_t *idx, s
 	return 0;
 }
 
+/*
+ * Why a peer with a subnet of family fi cannot be programmed, if it cannot:
+ * the same tests for a full plan (build_desired) and a changed peer
+ * (rec_plan). First its type; then, once we know whether it is routed
+ * directly (host-gw, DirectRouting: no VtepMAC or VNI needed), its VXLAN data.
+ */
+static enum plan_skip peer_skip_type(const struct plan_params *p, const struct lease *l)
+{
+	if (l->attrs.backend_type[0] && p->backend_type &&
+	    strncmp(l->attrs.backend_type, p->backend_type, BACKEND_TYPE_MAX) != 0)
+		return PLAN_SKIP_BACKEND_TYPE;
+	return PLAN_SKIP_NONE;
+}
+
+static enum plan_skip peer_skip_vxlan(const struct plan_params *p, int fi, const struct lease *l,
+				      bool direct)
+{
+	if (direct)
+		return PLAN_SKIP_NONE;
+	if (!peer_mac(l, fi))
+		return PLAN_SKIP_NO_VTEP_MAC;
+	/* A lease without a VNI (older data) is taken as ours. */
+	if (p->vni && l->attrs.vni && l->attrs.vni != p->vni)
+		return PLAN_SKIP_VNI;
+	return PLAN_SKIP_NONE;
+}
+
+/* Mark a peer skipped for a reason (the first one stays); returns whether it is. */
+static bool skip(struct plan_peer *pp, enum plan_skip why)
+{
+	if (why == PLAN_SKIP_NONE)
+		return false;
+	if (!pp->skipped)
+		pp->skip = why;
+	pp->skipped = true;
+	return true;
+}
+
 /* Desired entries of one family. */
 static int build_desired(const struct plan_params *p, int fi, const struct lease *const *peers,
 			 size_t n_peers, struct plan_peer *pp, struct entries *out,
@@ -281,23 +319,17 @@ static int build_desired(const struct plan_params *p, int fi, const struct lease
 
 		if (!peer_subnet(l, fi, &subnet, &pub))
 			continue;
-		if (l->attrs.backend_type[0] && p->backend_type &&
-		    strncmp(l->attrs.backend_type, p->backend_type, BACKEND_TYPE_MAX) != 0) {
-			pp[k].skipped = true;
+		if (skip(&pp[k], peer_skip_type(p, l)))
 			continue;
-		}
 		direct = !f->vxlan || (f->direct_routing && in_direct_nets(f, &pub));
 		if (fi == 0)
 			pp[k].direct = f->vxlan && direct;
 		else
 			pp[k].direct6 = f->vxlan && direct;
-		if (!direct) {
-			if (!peer_mac(l, fi)) {
-				pp[k].skipped = true;
-				continue;
-			}
+		if (skip(&pp[k], peer_skip_vxlan(p, fi, l, direct)))
+			continue;
+		if (!direct)
 			mac_idx[n_mac++] = k;
-		}
 		idx[n_idx++] = k;
 	}
 	r = mark_conflicts(peers, idx, n_idx, fi, false, conflict);
@@ -316,7 +348,7 @@ static int build_desired(const struct plan_params *p, int fi, const struct lease
 		struct ip_addr pub;
 
 		if (conflict[k]) {
-			pp[k].skipped = true;
+			skip(&pp[k], PLAN_SKIP_CONFLICT);
 			(*n_conflicts)++;
 			continue;
 		}
@@ -575,6 +607,7 @@ struct keyset {
 struct params_copy {
 	char backend_type[BACKEND_TYPE_MAX];
 	uint8_t proto;
+	uint32_t vni;
 	struct plan_family fam[2]; /* direct_nets point into nets */
 	struct ip_net *nets[2];
 };
@@ -738,6 +771,7 @@ static int params_copy(const struct plan_params *p, struct params_copy *c)
 	if (p->backend_type)
 		strncpy(c->backend_type, p->backend_type, sizeof(c->backend_type) - 1);
 	c->proto = p->proto;
+	c->vni = p->vni;
 	for (int fi = 0; fi < 2; fi++) {
 		size_t n = p->fam[fi].n_direct_nets;
 		c->fam[fi] = p->fam[fi];
@@ -757,7 +791,7 @@ static bool params_equal(const struct params_copy *c, const struct plan_params *
 {
 	if (strncmp(c->backend_type, p->backend_type ? p->backend_type : "",
 		    sizeof(c->backend_type)) != 0 ||
-	    c->proto != p->proto)
+	    c->proto != p->proto || c->vni != p->vni)
 		return false;
 	for (int fi = 0; fi < 2; fi++) {
 		const struct plan_family *a = &c->fam[fi], *b = &p->fam[fi];
@@ -975,20 +1009,15 @@ static void rec_plan(const struct plan_params *p, const struct lease *l, struct 
 
 		if (!f->enabled || !peer_subnet(l, fi, &subnet, &pub))
 			continue;
-		if (l->attrs.backend_type[0] && p->backend_type &&
-		    strncmp(l->attrs.backend_type, p->backend_type, BACKEND_TYPE_MAX) != 0) {
-			rec->st.skipped = true;
+		if (skip(&rec->st, peer_skip_type(p, l)))
 			continue;
-		}
 		direct = !f->vxlan || (f->direct_routing && in_direct_nets(f, &pub));
 		if (fi == 0)
 			rec->st.direct = f->vxlan && direct;
 		else
 			rec->st.direct6 = f->vxlan && direct;
-		if (!direct && !peer_mac(l, fi)) {
-			rec->st.skipped = true;
+		if (skip(&rec->st, peer_skip_vxlan(p, fi, l, direct)))
 			continue;
-		}
 		rec->st.want |= direct ? PLAN_BIT(PLAN_ROUTE, fi) : FAMILY_BITS(fi);
 		for (int kind = 0; kind < _PLAN_KIND_MAX; kind++) {
 			struct entry e;
@@ -1616,6 +1645,11 @@ const char *plan_state_peer(const struct plan_state *s, size_t k, struct plan_pe
 	return s->recs[k]->lease.name;
 }
 
+const struct lease *plan_state_lease(const struct plan_state *s, size_t k)
+{
+	return &s->recs[k]->lease;
+}
+
 void plan_state_mark_missing(struct plan_state *s, size_t k, unsigned bits)
 {
 	s->recs[k]->st.missing |= bits & s->recs[k]->st.want;
@@ -1626,6 +1660,18 @@ void plan_done(struct plan *p)
 	free(p->ops);
 	free(p->peers);
 	memset(p, 0, sizeof(*p));
+}
+
+const char *plan_skip_name(enum plan_skip s)
+{
+	static const char *const names[_PLAN_SKIP_MAX] = {
+		[PLAN_SKIP_NONE] = "",
+		[PLAN_SKIP_BACKEND_TYPE] = "backend-type",
+		[PLAN_SKIP_NO_VTEP_MAC] = "no-vtep-mac",
+		[PLAN_SKIP_VNI] = "vni",
+		[PLAN_SKIP_CONFLICT] = "conflict",
+	};
+	return (unsigned)s < _PLAN_SKIP_MAX ? names[s] : "";
 }
 
 const char *plan_kind_name(enum plan_kind k)

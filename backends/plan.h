@@ -76,6 +76,7 @@ struct plan_family {
 
 struct plan_params {
 	const char *backend_type;  /* leases of another type are skipped */
+	uint32_t vni;		   /* vxlan: a peer announcing another VNI is skipped; 0: any */
 	uint8_t proto;		   /* rtm_protocol of our routes */
 	struct plan_family fam[2]; /* [0] IPv4, [1] IPv6 */
 };
@@ -90,12 +91,25 @@ struct plan_actual {
 	size_t n_routes;
 };
 
+/* Why a peer is not programmed. */
+enum plan_skip {
+	PLAN_SKIP_NONE,
+	PLAN_SKIP_BACKEND_TYPE, /* its backend-type is not ours */
+	PLAN_SKIP_NO_VTEP_MAC,	/* vxlan without a VtepMAC in its backend-data */
+	/* vxlan: its backend-data announces another VNI than ours. Our VXLAN
+	 * packets carry our VNI, which its device does not accept. */
+	PLAN_SKIP_VNI,
+	PLAN_SKIP_CONFLICT, /* its subnet or VtepMAC is another peer's (first by name wins) */
+	_PLAN_SKIP_MAX,
+};
+
 struct plan_peer {
 	unsigned want;	  /* PLAN_BIT()s of the entries this peer should have */
 	unsigned missing; /* of those, the ones the kernel lacks (an op is planned) */
 	bool direct;	  /* IPv4 via DirectRouting */
 	bool direct6;
-	bool skipped; /* not programmable: other backend type, no VtepMAC, duplicate */
+	bool skipped;	     /* not programmable (in a family): skip says why */
+	enum plan_skip skip; /* the first reason found */
 };
 
 struct plan {
@@ -151,6 +165,8 @@ int plan_compute_state(const struct plan_params *p, const struct lease *const *p
  */
 size_t plan_state_n_peers(const struct plan_state *s);
 const char *plan_state_peer(const struct plan_state *s, size_t k, struct plan_peer *ret);
+/* The lease peer k was planned with (a copy in the state). */
+const struct lease *plan_state_lease(const struct plan_state *s, size_t k);
 /* The op for these PLAN_BIT()s of peer k (index into the plan's peers) failed. */
 void plan_state_mark_missing(struct plan_state *s, size_t k, unsigned bits);
 
@@ -193,3 +209,5 @@ enum plan_event_class {
 enum plan_event_class plan_classify_event(const struct plan_state *s, const struct nl_event *ev);
 
 const char *plan_kind_name(enum plan_kind k);
+/* "backend-type", "no-vtep-mac", "vni", "conflict" (metric labels); "" for none. */
+const char *plan_skip_name(enum plan_skip s);

@@ -18,6 +18,8 @@
  * changed behind our back (a deleted route, a recreated device, ...).
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +36,7 @@ _Static_assert(BACKEND_NEIGH4 == PLAN_BIT(PLAN_NEIGH, 0) && BACKEND_FDB4 == PLAN
 		       BACKEND_FDB6 == PLAN_BIT(PLAN_FDB, 1) &&
 		       BACKEND_ROUTE6 == PLAN_BIT(PLAN_ROUTE, 1),
 	       "status bits follow the planner's");
+_Static_assert(BACKEND_SKIP_REASONS == _PLAN_SKIP_MAX, "skip reasons follow the planner's");
 
 struct actual_dump {
 	struct neigh_spec *neighs;
@@ -109,28 +112,149 @@ static int apply_op(struct backend *b, const struct plan_op *op)
 	return r;
 }
 
-static void log_op_failure(const struct plan_op *op, const struct lease *peer, int r)
+/* "set route to 198.18.2.0/24": what an op writes, for the log and the status. */
+static void op_describe(const struct plan_op *op, char *buf, size_t size)
 {
+	const char *verb = op->action == PLAN_DELETE ? "delete" : "set";
 	char s[IP_NET_STRLEN], m[18];
 
 	switch (op->kind) {
 	case PLAN_NEIGH:
-		log_warn_errno(r, "Failed to %s neighbour %s for %s, will retry",
-			       op->action == PLAN_DELETE ? "delete" : "set",
-			       ip_addr_fmt(&op->neigh.ip, s), peer ? peer->name : "stale entry");
+		snprintf(buf, size, "%s neighbour %s", verb, ip_addr_fmt(&op->neigh.ip, s));
 		break;
 	case PLAN_FDB:
-		log_warn_errno(r, "Failed to %s FDB entry %s for %s, will retry",
-			       op->action == PLAN_DELETE ? "delete" : "set",
-			       mac_fmt(op->fdb.mac, m), peer ? peer->name : "stale entry");
+		snprintf(buf, size, "%s FDB entry %s", verb, mac_fmt(op->fdb.mac, m));
 		break;
 	case PLAN_ROUTE:
 	default:
-		log_warn_errno(r, "Failed to %s route to %s for %s, will retry",
-			       op->action == PLAN_DELETE ? "delete" : "set",
-			       ip_net_fmt(&op->route.dst, s), peer ? peer->name : "stale entry");
+		snprintf(buf, size, "%s route to %s", verb, ip_net_fmt(&op->route.dst, s));
 		break;
 	}
+}
+
+static void log_op_failure(const struct plan_op *op, const struct lease *peer, int r)
+{
+	char what[96];
+
+	op_describe(op, what, sizeof(what));
+	log_warn_errno(r, "Failed to %s for %s, will retry", what,
+		       peer ? peer->name : "stale entry");
+}
+
+/* A peer's write the kernel refused in this pass (backend_op_refused). */
+struct refusal {
+	size_t peer; /* index into the peers */
+	unsigned bits;
+	int err;
+	char what[96];
+};
+
+static int refusal_cmp(const void *x, const void *y)
+{
+	const struct refusal *a = x, *b = y;
+
+	return (a->peer > b->peer) - (a->peer < b->peer);
+}
+
+static void report_problem(const struct backend *b, const struct peer_problem *p,
+			   const struct lease *l)
+{
+	if (p->refused_bits)
+		log_warn_errno(p->refused,
+			       "Failed to %s for %s, will retry; the kernel refuses it, so "
+			       "readiness does not wait for this peer",
+			       p->what, p->name);
+	switch (p->skip) {
+	case PLAN_SKIP_BACKEND_TYPE:
+		log_warn("Not programming peer %s: its backend type is %s, ours %s", p->name,
+			 l->attrs.backend_type, b->ops->type);
+		break;
+	case PLAN_SKIP_NO_VTEP_MAC:
+		log_warn("Not programming peer %s: its backend-data has no VtepMAC", p->name);
+		break;
+	case PLAN_SKIP_VNI:
+		log_warn("Not programming peer %s: it announces VNI %" PRIu32 ", ours is %" PRIu32
+			 " (its VXLAN device would drop our packets)",
+			 p->name, l->attrs.vni, b->params.vni);
+		break;
+	case PLAN_SKIP_CONFLICT:
+		log_warn("Not programming peer %s: its subnet or VtepMAC is also another peer's "
+			 "(the first by name is programmed)",
+			 p->name);
+		break;
+	case PLAN_SKIP_NONE:
+	default:
+		break;
+	}
+}
+
+static bool problem_same(const struct peer_problem *a, const struct peer_problem *b)
+{
+	return a->skip == b->skip && a->refused_bits == b->refused_bits && a->refused == b->refused;
+}
+
+/*
+ * After a pass: the peers skipped or with an entry refused, counted, and
+ * each reported in the log once (again only when its reason changes). Costs
+ * nothing while every peer is programmed; otherwise a walk over the peers.
+ */
+static int update_problems(struct backend *b, struct refusal *ref, size_t n_ref)
+{
+	const struct plan_state *s = b->belief;
+	size_t n = s ? plan_state_n_peers(s) : 0, m = 0, j = 0, o = 0;
+	struct peer_problem *v;
+
+	if (!s)
+		return 0;
+	memset(b->status.n_skipped_by, 0, sizeof(b->status.n_skipped_by));
+	b->status.n_refused = 0;
+	if (b->status.n_skipped == 0 && n_ref == 0 && b->n_problems == 0)
+		return 0;
+	v = calloc(b->status.n_skipped + n_ref + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (n_ref > 1)
+		qsort(ref, n_ref, sizeof(*ref), refusal_cmp);
+	for (size_t k = 0; k < n && m < b->status.n_skipped + n_ref; k++) {
+		struct plan_peer pp;
+		const char *name = plan_state_peer(s, k, &pp);
+		struct peer_problem *p = &v[m];
+
+		if (!pp.skipped && !(j < n_ref && ref[j].peer == k))
+			continue;
+		strncpy(p->name, name, sizeof(p->name) - 1);
+		p->skip = pp.skipped ? pp.skip : PLAN_SKIP_NONE;
+		for (; j < n_ref && ref[j].peer == k; j++) {
+			if (!p->refused_bits) {
+				p->refused = ref[j].err;
+				memcpy(p->what, ref[j].what, sizeof(p->what));
+			}
+			p->refused_bits |= ref[j].bits;
+		}
+		if (p->skip != PLAN_SKIP_NONE)
+			b->status.n_skipped_by[p->skip]++;
+		b->status.n_refused += p->refused_bits != 0;
+		/* Both lists are sorted by name: report what the old one lacks. */
+		for (;
+		     o < b->n_problems && strncmp(b->problems[o].name, p->name, LEASE_NAME_MAX) < 0;
+		     o++)
+			log_info("Peer %s is no longer skipped or refused", b->problems[o].name);
+		if (o < b->n_problems &&
+		    strncmp(b->problems[o].name, p->name, LEASE_NAME_MAX) == 0) {
+			if (!problem_same(&b->problems[o], p))
+				report_problem(b, p, plan_state_lease(s, k));
+			o++;
+		} else {
+			report_problem(b, p, plan_state_lease(s, k));
+		}
+		m++;
+	}
+	for (; o < b->n_problems; o++)
+		log_info("Peer %s is no longer skipped or refused", b->problems[o].name);
+	free(b->problems);
+	b->problems = v;
+	b->n_problems = m;
+	return 0;
 }
 
 /*
@@ -165,6 +289,21 @@ static int filter_own(struct backend *b, const struct lease *const *peers, size_
 	memcpy(v + lo, peers + lo + 1, (n - lo - 1) * sizeof(*v));
 	*ret = *ret_copy = v;
 	*ret_n = n - 1;
+	return 0;
+}
+
+static int record_refusal(struct refusal **v, size_t *n, const struct plan_op *op, int r)
+{
+	struct refusal *nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[*n] = (struct refusal){.peer = (size_t)op->peer,
+				  .bits = PLAN_BIT(op->kind, op->family == AF_INET6),
+				  .err = r};
+	op_describe(op, nv[*n].what, sizeof(nv[*n].what));
+	(*n)++;
 	return 0;
 }
 
@@ -203,13 +342,14 @@ int backend_reconcile_changed(struct backend *b, const struct lease *const *all_
 			      const char *const *changed, size_t n_changed)
 {
 	_cleanup_free_ const struct lease **copy = NULL;
+	_cleanup_free_ struct refusal *refusals = NULL;
 	_cleanup_(plan_state_freep) struct plan_state *state = NULL;
 	const struct lease *const *peers;
 	struct plan plan = {0};
 	uint64_t writes_before = nl_counters_writes(nlh_counters(b->nl));
-	size_t n_peers = 0;
+	size_t n_peers = 0, n_refusals = 0;
 	bool drift = false;
-	int r, first_err = 0;
+	int r, first_err = 0, blocking_err = 0;
 
 	b->status.reconciles++;
 	r = filter_own(b, all_peers, n_all, &peers, &n_peers, &copy);
@@ -244,13 +384,19 @@ int backend_reconcile_changed(struct backend *b, const struct lease *const *all_
 		if (drift)
 			b->status.drift_found++;
 		if (r < 0) {
-			log_op_failure(op, peer, r);
 			b->status.op_errors++;
 			if (op->peer >= 0)
 				plan_state_mark_missing(b->belief, (size_t)op->peer,
 							PLAN_BIT(op->kind, op->family == AF_INET6));
 			if (first_err == 0)
 				first_err = r;
+			/* A peer's entry the kernel refuses is logged once, after the pass. */
+			if (op->peer >= 0 && op->action == PLAN_REPLACE && backend_op_refused(r) &&
+			    record_refusal(&refusals, &n_refusals, op, r) >= 0)
+				continue;
+			log_op_failure(op, peer, r);
+			if (blocking_err == 0)
+				blocking_err = r;
 			continue;
 		}
 		if (drift)
@@ -267,6 +413,9 @@ int backend_reconcile_changed(struct backend *b, const struct lease *const *all_
 
 	b->status.n_desired = plan.n_desired;
 	b->status.n_skipped = plan.n_skipped;
+	b->status.last_blocking_error = blocking_err;
+	if (update_problems(b, refusals, n_refusals) < 0)
+		log_warn_errno(-ENOMEM, "Failed to report the skipped and refused peers");
 	r = first_err;
 	b->last_ok = r >= 0;
 	b->last_hash = plan.desired_hash;
@@ -284,6 +433,7 @@ int backend_reconcile_changed(struct backend *b, const struct lease *const *all_
 
 fail:
 	plan_done(&plan);
+	b->status.last_blocking_error = r;
 	/* These peers were not planned: the caller's next hint would not name them. */
 	backend_invalidate(b);
 	b->last_ok = false;

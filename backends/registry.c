@@ -79,6 +79,7 @@ void backend_free(struct backend *b)
 		b->ops->done(b);
 	nl_monitor_free(b->monitor);
 	plan_state_free(b->belief);
+	free(b->problems);
 	free(b);
 }
 
@@ -225,6 +226,44 @@ void backend_peer_status(const struct backend *b, size_t k, struct backend_peer_
 	ret->direct = p.direct;
 	ret->direct6 = p.direct6;
 	ret->skipped = p.skipped;
+	ret->skip_reason = p.skip;
+	ret->refused = 0;
+	ret->refused_bits = 0;
+	/* The problems are sorted by name, as the peers. */
+	for (size_t lo = 0, hi = b->n_problems; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strncmp(b->problems[mid].name, ret->name, LEASE_NAME_MAX);
+		if (c == 0) {
+			ret->refused = b->problems[mid].refused;
+			ret->refused_bits = b->problems[mid].refused_bits;
+			break;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+}
+
+const char *backend_skip_name(unsigned reason)
+{
+	return plan_skip_name((enum plan_skip)reason);
+}
+
+bool backend_op_refused(int r)
+{
+	switch (-r) {
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case EINVAL:
+	case ERANGE:
+	case EADDRNOTAVAIL:
+	case EAFNOSUPPORT:
+	case EOPNOTSUPP:
+		return true;
+	default:
+		return false;
+	}
 }
 
 int backend_connected_nets(struct backend *b, int family, int ifindex, struct ip_net **ret,

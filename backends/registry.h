@@ -49,6 +49,18 @@ struct backend {
 	bool belief_ok;
 	struct plan_params params;
 	struct backend_status status;
+	/* The peers skipped or refused after the last pass, sorted by name:
+	 * what the log has reported (once per peer and reason). */
+	struct peer_problem *problems;
+	size_t n_problems;
+};
+
+struct peer_problem {
+	char name[LEASE_NAME_MAX];
+	enum plan_skip skip;
+	unsigned refused_bits; /* PLAN_BIT()s of the refused entries */
+	int refused;	       /* -errno */
+	char what[96];	       /* the first refused write, "set route to 198.18.2.0/24" */
 };
 
 extern const struct backend_ops vxlan_backend_ops;

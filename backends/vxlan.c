@@ -206,7 +206,8 @@ static int vxlan_set_lease(struct backend *b, struct errmsg *err)
 static int vxlan_prepare(struct backend *b, struct plan_params *ret)
 {
 	struct vxlan *v = b->impl;
-	struct plan_params p = {.backend_type = "vxlan", .proto = NL_PROTO_FLANNEL};
+	struct plan_params p = {
+		.backend_type = "vxlan", .vni = v->cfg.vni, .proto = NL_PROTO_FLANNEL};
 	int r;
 
 	if (!v->registered)

@@ -156,14 +156,25 @@ static bool manager_synced(const struct daemon *d)
 	return d->kube ? kube_mgr_synced(d->kube) : etcd_mgr_synced(d->etcd);
 }
 
-/* Ready: subnet.env written, and every peer known at start programmed. */
+/* Ready: subnet.env written, and every peer known at start that can be programmed is. */
 static void update_ready(struct daemon *d)
 {
 	if (d->ready || !d->subnet_env_written || !d->reconciled_once)
 		return;
 	d->ready = true;
 	d->waiting_for[0] = '\0';
-	log_info("flannel is ready: %zu peers programmed", lease_set_size(peers(d)));
+	{
+		struct backend_status bs;
+
+		backend_status(d->backend, &bs);
+		if (bs.n_skipped || bs.n_refused)
+			log_info("flannel is ready: %zu peers, %zu of them skipped and %zu with "
+				 "entries the kernel refuses (see flanneld status)",
+				 lease_set_size(peers(d)), bs.n_skipped, bs.n_refused);
+		else
+			log_info("flannel is ready: %zu peers programmed",
+				 lease_set_size(peers(d)));
+	}
 	notify_ready();
 }
 
@@ -171,6 +182,25 @@ static void schedule_reconcile(struct daemon *d)
 {
 	if (d->have_lease && !loop_timer_armed(d->reconcile_timer))
 		loop_timer_arm(d->reconcile_timer, 0);
+}
+
+/*
+ * The first reconcile counts for readiness once the kernel holds every
+ * entry it accepts: a pass whose only failures are entries the kernel
+ * refuses for some peers (a next hop off the link, ...) is logged, listed
+ * in the status and retried, but does not keep the node unready forever.
+ */
+static void first_reconcile_done(struct daemon *d, int r)
+{
+	struct backend_status bs;
+
+	if (d->reconciled_once || !manager_synced(d))
+		return;
+	backend_status(d->backend, &bs);
+	if (r < 0 && bs.last_blocking_error != 0)
+		return;
+	d->reconciled_once = true;
+	update_ready(d);
 }
 
 static int on_reconcile(struct loop_source *s, void *userdata)
@@ -208,6 +238,7 @@ static int on_reconcile(struct loop_source *s, void *userdata)
 			log_error_errno(r, "Reconciling %zu peers failed; retrying", n);
 		d->reconcile_failing = true;
 		loop_timer_arm(d->reconcile_timer, RETRY_INTERVAL_USEC);
+		first_reconcile_done(d, r);
 		return 0;
 	}
 	if (d->reconcile_failing)
@@ -215,10 +246,7 @@ static int on_reconcile(struct loop_source *s, void *userdata)
 	d->reconcile_failing = false;
 	if (r > 0)
 		log_v(2, "Reconciled %zu peers with %d kernel changes", n, r);
-	if (!d->reconciled_once && manager_synced(d)) {
-		d->reconciled_once = true;
-		update_ready(d);
-	}
+	first_reconcile_done(d, 0);
 	return 0;
 }
 
@@ -675,6 +703,15 @@ static int render_metrics(struct daemon *d, struct buf *out)
 	prom_metric_u64(out, "flannel_peers_unprogrammable", "gauge",
 			"Peers that could not be programmed (other backend type, missing data).",
 			bs.n_skipped);
+	prom_header(out, "flannel_peers_skipped", "gauge",
+		    "Peers not programmed, by reason (backend-type, no-vtep-mac, vni, conflict).");
+	for (unsigned k = 1; k < BACKEND_SKIP_REASONS; k++) {
+		snprintf(labels, sizeof(labels), "reason=\"%s\"", backend_skip_name(k));
+		prom_sample_u64(out, "flannel_peers_skipped", labels, bs.n_skipped_by[k]);
+	}
+	prom_metric_u64(out, "flannel_peers_refused", "gauge",
+			"Peers with a route, neighbour or FDB entry the kernel refuses.",
+			bs.n_refused);
 	prom_metric_u64(out, "flannel_kernel_entries_desired", "gauge",
 			"Routes, neighbour and FDB entries the backend wants.", bs.n_desired);
 
@@ -770,6 +807,34 @@ static int render_metrics(struct daemon *d, struct buf *out)
 	return out->data ? 0 : -ENOMEM;
 }
 
+/* Why a peer is not (fully) programmed, for the status view. */
+static void peer_problem(const struct daemon *d, const struct backend_peer_status *ps,
+			 const struct lease *l, struct status_peer *p)
+{
+	if (ps->skipped) {
+		p->skipped = backend_skip_name(ps->skip_reason);
+		if (strcmp(p->skipped, "vni") == 0)
+			snprintf(p->problem, sizeof(p->problem),
+				 "other VNI %" PRIu32 ", ours %" PRIu32, l->attrs.vni,
+				 d->attrs.vni);
+		else if (strcmp(p->skipped, "backend-type") == 0)
+			snprintf(p->problem, sizeof(p->problem), "backend type %s, ours %s",
+				 l->attrs.backend_type, d->nc->backend_type);
+		else if (strcmp(p->skipped, "no-vtep-mac") == 0)
+			snprintf(p->problem, sizeof(p->problem), "no VtepMAC in its backend-data");
+		else
+			snprintf(p->problem, sizeof(p->problem),
+				 "subnet or VtepMAC also another peer's");
+	} else if (ps->refused) {
+		p->refused = true;
+		snprintf(p->problem, sizeof(p->problem), "the kernel refuses its %s: %s",
+			 ps->refused_bits & (BACKEND_ROUTE4 | BACKEND_ROUTE6)	? "route"
+			 : ps->refused_bits & (BACKEND_NEIGH4 | BACKEND_NEIGH6) ? "neighbour"
+										: "FDB entry",
+			 strerror(-ps->refused));
+	}
+}
+
 static int render_status(struct daemon *d, bool json, struct buf *out)
 {
 	_cleanup_free_ struct status_peer *rows = NULL;
@@ -846,6 +911,7 @@ static int render_status(struct daemon *d, bool json, struct buf *out)
 			p->present6 = (have & BACKEND_ROUTE6 ? STATUS_ROUTE : 0) |
 				      (have & BACKEND_NEIGH6 ? STATUS_NEIGH : 0) |
 				      (have & BACKEND_FDB6 ? STATUS_FDB : 0);
+			peer_problem(d, &ps, list[i], p);
 		}
 	}
 	rep.peers = rows;

@@ -35,7 +35,7 @@ static const char *entry_state(uint8_t expected, uint8_t present, uint8_t bit)
 
 static bool peer_healthy(const struct status_peer *p)
 {
-	return (p->present4 & p->expected4) == p->expected4 &&
+	return !p->skipped && (p->present4 & p->expected4) == p->expected4 &&
 	       (p->present6 & p->expected6) == p->expected6;
 }
 
@@ -48,9 +48,9 @@ static int render_peer_rows(const struct status_report *r, struct buf *out, bool
 	for (size_t i = 0; i < r->n_peers; i++)
 		width = MAX(width, (int)strlen(r->peers[i].lease->name));
 
-	r2 = buf_printf(out, "%-*s  %-*s  %-*s  %-7s  %-7s  %-7s\n", width, "NODE", v6 ? 43 : 18,
-			v6 ? "SUBNET (IPv6)" : "SUBNET", v6 ? 39 : 15, "PUBLIC IP", "ROUTE",
-			"NEIGH", "FDB");
+	r2 = buf_printf(out, "%-*s  %-*s  %-*s  %-7s  %-7s  %-7s  %s\n", width, "NODE",
+			v6 ? 43 : 18, v6 ? "SUBNET (IPv6)" : "SUBNET", v6 ? 39 : 15, "PUBLIC IP",
+			"ROUTE", "NEIGH", "FDB", "NOTE");
 	for (size_t i = 0; r2 >= 0 && i < r->n_peers; i++) {
 		const struct status_peer *p = &r->peers[i];
 		const struct lease *l = p->lease;
@@ -61,10 +61,15 @@ static int render_peer_rows(const struct status_report *r, struct buf *out, bool
 			continue;
 		ip_net_fmt(v6 ? &l->subnet6 : &l->subnet, subnet);
 		ip_addr_fmt(v6 ? &l->public_ip6 : &l->public_ip, pub);
-		r2 = buf_printf(
-			out, "%-*s  %-*s  %-*s  %-7s  %-7s  %-7s\n", width, l->name, v6 ? 43 : 18,
-			subnet, v6 ? 39 : 15, pub, entry_state(exp, pre, STATUS_ROUTE),
-			entry_state(exp, pre, STATUS_NEIGH), entry_state(exp, pre, STATUS_FDB));
+		r2 = buf_printf(out, "%-*s  %-*s  %-*s  %-7s  %-7s  %-7s  %s%s%s\n", width, l->name,
+				v6 ? 43 : 18, subnet, v6 ? 39 : 15, pub,
+				entry_state(exp, pre, STATUS_ROUTE),
+				entry_state(exp, pre, STATUS_NEIGH),
+				entry_state(exp, pre, STATUS_FDB),
+				p->skipped   ? "skipped: "
+				: p->refused ? "refused: "
+					     : "",
+				p->problem, p->skipped || p->refused ? "" : "-");
 	}
 	return r2;
 }
@@ -194,6 +199,12 @@ int status_render_json(const struct status_report *r, struct buf *out)
 		cJSON_AddStringToObject(o, "name", p->lease->name);
 		add_lease_fields(o, p->lease);
 		cJSON_AddBoolToObject(o, "healthy", peer_healthy(p));
+		if (p->skipped)
+			cJSON_AddStringToObject(o, "skipped", p->skipped);
+		if (p->refused)
+			cJSON_AddBoolToObject(o, "refused", true);
+		if (p->skipped || p->refused)
+			cJSON_AddStringToObject(o, "problem", p->problem);
 		if (p->expected4)
 			cJSON_AddItemToObject(o, "ipv4", entries_json(p->expected4, p->present4));
 		if (p->expected6)

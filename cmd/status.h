@@ -26,6 +26,11 @@ struct status_peer {
 	const struct lease *lease;
 	uint8_t expected4, present4; /* STATUS_* bits for the IPv4 lease */
 	uint8_t expected6, present6;
+	/* Not programmed: backend_skip_name() of the reason, else NULL. */
+	const char *skipped;
+	bool refused; /* the kernel refuses some of its entries */
+	/* Why, for a person: "other VNI 2, ours 1", "set route to ...: <error>". */
+	char problem[160];
 };
 
 struct status_error {

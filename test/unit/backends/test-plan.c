@@ -4,7 +4,8 @@
  * peer (vxlan, DirectRouting, host-gw, dual-stack), the op order (adds
  * neighbour -> FDB -> route, deletes route -> FDB -> neighbour), no ops
  * when the kernel already matches, stale and changed entries, and peers
- * that must be skipped (other type, no VtepMAC, conflicts), and which routes
+ * that must be skipped and why (other type, no VtepMAC, another VNI,
+ * conflicts), and which routes
  * are ours when another flannel network shares the host.
  */
 #include <setjmp.h>
@@ -334,10 +335,97 @@ static void test_skipped_peers(void **state)
 	assert_true(plan.peers[4].skipped);
 	assert_false(plan.peers[5].skipped);
 	assert_int_equal(plan.n_skipped, 4);
+	assert_int_equal(plan.peers[0].skip, PLAN_SKIP_NONE);
+	assert_int_equal(plan.peers[1].skip, PLAN_SKIP_CONFLICT);
+	assert_int_equal(plan.peers[2].skip, PLAN_SKIP_CONFLICT);
+	assert_int_equal(plan.peers[3].skip, PLAN_SKIP_BACKEND_TYPE);
+	assert_int_equal(plan.peers[4].skip, PLAN_SKIP_NO_VTEP_MAC);
+	assert_int_equal(plan.peers[5].skip, PLAN_SKIP_NONE);
 	assert_int_equal(plan.n_ops, 6);
 	for (size_t k = 0; k < plan.n_ops; k++)
 		assert_true(plan.ops[k].peer == 0 || plan.ops[k].peer == 5);
 	plan_done(&plan);
+	assert_string_equal(plan_skip_name(PLAN_SKIP_VNI), "vni");
+	assert_string_equal(plan_skip_name(PLAN_SKIP_NO_VTEP_MAC), "no-vtep-mac");
+	assert_string_equal(plan_skip_name(_PLAN_SKIP_MAX), "");
+	(void)state;
+}
+
+/*
+ * A peer announcing another VNI gets no VXLAN entries (its device drops our
+ * packets), in both families; one without a VNI (0) is taken as ours; a
+ * peer routed directly (DirectRouting) needs no VXLAN and is programmed.
+ * A change of our VNI is a change of parameters: the belief is replanned.
+ */
+static void test_other_vni(void **state)
+{
+	struct lease ours = mk_lease("a", 2), other = mk_lease("b", 3), none = mk_lease("c", 4),
+		     near = mk_lease("d", 5);
+	const struct lease *peers[] = {&ours, &other, &none, &near};
+	struct plan_params p = vxlan_params(true);
+	struct plan_actual actual[2] = {{0}};
+	struct plan plan, upd;
+	struct plan_state *st = NULL;
+	struct ip_net segment;
+	struct plan_peer pp;
+
+	p.vni = 1;
+	ours.attrs.vni = 1;
+	other.attrs.vni = 2;
+	none.attrs.vni = 0;
+	near.attrs.vni = 7;
+	assert_int_equal(ip_net_parse("203.0.113.5/32", &segment), 0);
+	p.fam[0].direct_routing = true;
+	p.fam[0].direct_nets = &segment;
+	p.fam[0].n_direct_nets = 1;
+	assert_int_equal(plan_compute_state(&p, peers, 4, actual, &plan, &st), 0);
+	assert_false(plan.peers[0].skipped);
+	assert_true(plan.peers[1].skipped);
+	assert_int_equal(plan.peers[1].skip, PLAN_SKIP_VNI);
+	assert_int_equal(plan.peers[1].want, 0);
+	assert_false(plan.peers[2].skipped);
+	/* IPv4 routed directly; IPv6 (no direct network) would need VXLAN: skipped there. */
+	assert_true(plan.peers[3].direct);
+	assert_int_equal(plan.peers[3].want, PLAN_BIT(PLAN_ROUTE, 0));
+	assert_int_equal(plan.peers[3].skip, PLAN_SKIP_VNI);
+	assert_int_equal(plan.n_skipped, 2);
+	for (size_t k = 0; k < plan.n_ops; k++)
+		assert_true(plan.ops[k].peer != 1);
+	assert_string_equal(plan_state_lease(st, 1)->name, "b");
+	assert_string_equal(plan_state_peer(st, 1, &pp), "b");
+	assert_int_equal(pp.skip, PLAN_SKIP_VNI);
+	plan_done(&plan);
+
+	/* The peer moves to our VNI: planned as a change, now programmed. */
+	other.attrs.vni = 1;
+	assert_int_equal(plan_update(&p, peers, 4, &st, &upd), 0);
+	assert_int_equal(upd.n_ops, 6); /* its neighbour, FDB, route in both families */
+	assert_int_equal(upd.n_skipped, 1);
+	plan_state_peer(st, 1, &pp);
+	assert_false(pp.skipped);
+	plan_done(&upd);
+
+	/* And back to another VNI, changed alone: skipped again, its entries deleted. */
+	other.attrs.vni = 3;
+	assert_int_equal(plan_update(&p, peers, 4, &st, &upd), 0);
+	plan_state_peer(st, 1, &pp);
+	assert_true(pp.skipped);
+	assert_int_equal(pp.skip, PLAN_SKIP_VNI);
+	assert_int_equal(upd.n_skipped, 2);
+	assert_int_equal(upd.n_ops, 6);
+	for (size_t k = 0; k < upd.n_ops; k++)
+		assert_int_equal(upd.ops[k].action, PLAN_DELETE);
+	plan_done(&upd);
+
+	/* Our VNI becomes 3: the parameters changed, every peer is replanned. */
+	p.vni = 3;
+	assert_int_equal(plan_update(&p, peers, 4, &st, &upd), 0);
+	plan_state_peer(st, 0, &pp);
+	assert_int_equal(pp.skip, PLAN_SKIP_VNI);
+	plan_state_peer(st, 1, &pp);
+	assert_false(pp.skipped);
+	plan_done(&upd);
+	plan_state_free(st);
 	(void)state;
 }
 
@@ -430,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_direct_routing),
 		cmocka_unit_test(test_hostgw_dual_stack),
 		cmocka_unit_test(test_skipped_peers),
+		cmocka_unit_test(test_other_vni),
 		cmocka_unit_test(test_peer_without_family),
 		cmocka_unit_test(test_other_network_routes),
 	};
