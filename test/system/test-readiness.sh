@@ -12,7 +12,12 @@
 #   3. the same for a route deleted by hand that cannot come back;
 #   4. SIGHUP relists the nodes (flannel_kube_relists_total);
 #   5. SIGTERM ends flanneld within 2 s, also while the API server is down,
-#      and leaves routes and rules in place.
+#      and leaves routes and rules in place;
+#   6. on a vxlan cluster, peers that cannot be programmed (another VNI,
+#      another backend type, no VtepMAC) do not hold readiness, get no
+#      kernel entry, are logged once each (not again on a full pass), listed
+#      in the status with their reason and counted by reason in
+#      flannel_peers_skipped; a peer moving to our VNI is programmed.
 # How an entry is made impossible to add (2, 3): host-gw routes a peer's podCIDR
 # via the peer's address on eth0, which the kernel accepts only while that
 # address is on-link. Replacing node 1's connected 203.0.113.0/24 route by a
@@ -185,3 +190,58 @@ kctl stop >/dev/null
 term_within 2 2
 route_to 2 1 || fail "SIGTERM while the API server is down removed node 2's route to node 1"
 ok "SIGTERM while the API server is down: exit within 2 s, routes left"
+
+# ---- 6. peers skipped: another VNI, another backend type, no VtepMAC ------------------
+cluster_reset
+BACKEND=vxlan
+cluster_underlay
+cluster_netconf
+for n in 1 2; do cluster_node "$n"; done
+# Nodes 3-5 exist only as Node objects, published by agents we do not run.
+bd() { python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$1"; }
+fake_node() { # N BACKEND-TYPE BACKEND-DATA
+	kctl add-node "name=node-$1" "podCIDR=198.18.$1.0/24" "internalIP=203.0.113.$1" \
+		"annotations.$A/kube-subnet-manager=\"true\"" "annotations.$A/backend-type=$2" \
+		"annotations.$A/backend-data=$(bd "$3")" "annotations.$A/public-ip=203.0.113.$1" >/dev/null
+}
+fake_node 3 vxlan '{"VNI":2,"VtepMAC":"0e:00:00:00:00:03"}'
+fake_node 4 host-gw null
+fake_node 5 vxlan '{"VNI":1}'
+for n in 1 2; do start_flanneld "$n"; done
+for n in 1 2; do wait_for 30 "node $n ready" node_ready "$n"; done
+wait_for 10 "node 1 to route to node 2" output_has "^198\.18\.2\.0/24 via 198\.18\.2\.0 dev flannel\.1" \
+	in_node 1 ip route show 198.18.2.0/24
+for n in 3 4 5; do
+	[ -z "$(in_node 1 ip route show "198.18.$n.0/24")" ] || fail "node 1 routes to skipped node $n"
+	[ -z "$(in_node 1 ip neigh show "198.18.$n.0" dev flannel.1)" ] ||
+		fail "node 1 has a neighbour for skipped node $n"
+done
+in_node 1 bridge fdb show dev flannel.1 | grep -q 0e:00:00:00:00:03 && fail "node 1 has an FDB entry for node 3"
+for reason in vni backend-type no-vtep-mac; do
+	[ "$(metric 1 "flannel_peers_skipped{reason=\"$reason\"}")" = 1 ] ||
+		fail "flannel_peers_skipped{reason=\"$reason\"} is not 1"
+done
+in_node 1 "$FLANNELD" status >"$WORK/status.txt"
+for row in "node-3 .* skipped: other VNI 2, ours 1" "node-4 .* skipped: backend type host-gw, ours vxlan" \
+	"node-5 .* skipped: no VtepMAC in its backend-data" "node-2 .* ok +ok +ok +-"; do
+	grep -Eq "^$row$" "$WORK/status.txt" || fail "status lacks \"$row\": $(cat "$WORK/status.txt")"
+done
+status_check 1 '{p["name"]: p.get("skipped") for p in s["peers"]} == {"node-2": None, "node-3": "vni", "node-4": "backend-type", "node-5": "no-vtep-mac"}' ||
+	fail "node 1 JSON status: $(status_json 1)"
+# A full pass (a route deleted by hand is repaired) does not report them again.
+in_node 1 ip route del 198.18.2.0/24
+wait_for 10 "node 1 to repair its route to node 2" output_has "^198\.18\.2\.0/24 via" in_node 1 ip route show 198.18.2.0/24
+for msg in "Not programming peer node-3: it announces VNI 2, ours is 1" \
+	"Not programming peer node-4: its backend type is host-gw, ours vxlan" \
+	"Not programming peer node-5: its backend-data has no VtepMAC"; do
+	[ "$(grep -c "$msg" "$WORK/n1/flanneld.log")" = 1 ] ||
+		fail "\"$msg\" not logged exactly once: $(grep 'Not programming' "$WORK/n1/flanneld.log")"
+done
+ok "peers with another VNI, backend type or no VtepMAC: not programmed, node ready, logged once, listed with the reason, counted"
+
+kctl modify-node name=node-3 "annotations.$A/backend-data=$(bd '{"VNI":1,"VtepMAC":"0e:00:00:00:00:03"}')" >/dev/null
+wait_for 10 "node 1 to route to node 3 on our VNI" output_has "^198\.18\.3\.0/24 via 198\.18\.3\.0 dev flannel\.1" \
+	in_node 1 ip route show 198.18.3.0/24
+[ "$(metric 1 'flannel_peers_skipped{reason="vni"}')" = 0 ] || fail "node 3 still counted as skipped"
+grep -q "Peer node-3 is no longer skipped or refused" "$WORK/n1/flanneld.log" || fail "node 3's recovery not logged"
+ok "a peer moving to our VNI is programmed"
