@@ -759,6 +759,8 @@ def check_flanneld_args(dest, main, version):
     out = r.stdout + r.stderr
     expect(r.returncode == 0 and version in out and "Usage" not in out,
            "flanneld rejects the manifest's args (rc %d): %s" % (r.returncode, out))
+    # Upstream prints the version alone on stderr; a shell prompt must not follow it.
+    expect_eq("flanneld --version output", r.stderr, version + "\n")
 
 
 def main():
