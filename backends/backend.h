@@ -69,12 +69,17 @@ struct backend_config {
 #define BACKEND_FDB6   (1u << 4)
 #define BACKEND_ROUTE6 (1u << 5)
 
-/*
- * Why a peer is not programmed: backend_skip_name(reason) is a metric label
- * ("backend-type", "no-vtep-mac", "vni", "conflict"); reason 0 is none.
- */
-#define BACKEND_SKIP_REASONS 5
-const char *backend_skip_name(unsigned reason);
+/* Why a peer is not programmed (the planner's reasons, backends/plan.h). */
+enum backend_skip {
+	BACKEND_SKIP_NONE,
+	BACKEND_SKIP_BACKEND_TYPE, /* its backend-type is not ours */
+	BACKEND_SKIP_NO_VTEP_MAC,  /* vxlan without a VtepMAC */
+	BACKEND_SKIP_VNI,	   /* vxlan announcing another VNI than ours */
+	BACKEND_SKIP_CONFLICT,	   /* its subnet or VtepMAC is another peer's */
+	_BACKEND_SKIP_MAX,
+};
+/* A metric label: "backend-type", "no-vtep-mac", "vni", "conflict"; "" for none. */
+const char *backend_skip_name(enum backend_skip reason);
 
 struct backend_peer_status {
 	const char *name; /* borrowed, valid until the next reconcile */
@@ -82,8 +87,8 @@ struct backend_peer_status {
 	unsigned have;	  /* of those, present after the last reconcile */
 	bool direct;	  /* IPv4 via DirectRouting */
 	bool direct6;
-	bool skipped;	      /* not programmable: skip_reason says why */
-	unsigned skip_reason; /* < BACKEND_SKIP_REASONS */
+	bool skipped; /* not programmable: skip_reason says why */
+	enum backend_skip skip_reason;
 	/* -errno with which the kernel refuses some of its entries (refused_bits). */
 	int refused;
 	unsigned refused_bits;
@@ -106,7 +111,7 @@ struct backend_status {
 	int last_error;		     /* -errno of the last failed reconcile, 0 after a success */
 	size_t n_desired;	     /* kernel entries wanted */
 	size_t n_skipped;	     /* peers */
-	size_t n_skipped_by[BACKEND_SKIP_REASONS]; /* of those, by reason */
+	size_t n_skipped_by[_BACKEND_SKIP_MAX]; /* of those, by reason */
 	/* Peers with an entry the kernel refuses (backend_op_refused): retried,
 	 * reported, and not waited for by readiness. */
 	size_t n_refused;

@@ -36,7 +36,12 @@ _Static_assert(BACKEND_NEIGH4 == PLAN_BIT(PLAN_NEIGH, 0) && BACKEND_FDB4 == PLAN
 		       BACKEND_FDB6 == PLAN_BIT(PLAN_FDB, 1) &&
 		       BACKEND_ROUTE6 == PLAN_BIT(PLAN_ROUTE, 1),
 	       "status bits follow the planner's");
-_Static_assert(BACKEND_SKIP_REASONS == _PLAN_SKIP_MAX, "skip reasons follow the planner's");
+_Static_assert(BACKEND_SKIP_BACKEND_TYPE == (int)PLAN_SKIP_BACKEND_TYPE &&
+		       BACKEND_SKIP_NO_VTEP_MAC == (int)PLAN_SKIP_NO_VTEP_MAC &&
+		       BACKEND_SKIP_VNI == (int)PLAN_SKIP_VNI &&
+		       BACKEND_SKIP_CONFLICT == (int)PLAN_SKIP_CONFLICT &&
+		       _BACKEND_SKIP_MAX == (int)_PLAN_SKIP_MAX,
+	       "skip reasons follow the planner's");
 
 struct actual_dump {
 	struct neigh_spec *neighs;

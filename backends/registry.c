@@ -226,7 +226,7 @@ void backend_peer_status(const struct backend *b, size_t k, struct backend_peer_
 	ret->direct = p.direct;
 	ret->direct6 = p.direct6;
 	ret->skipped = p.skipped;
-	ret->skip_reason = p.skip;
+	ret->skip_reason = (enum backend_skip)p.skip;
 	ret->refused = 0;
 	ret->refused_bits = 0;
 	/* The problems are sorted by name, as the peers. */
@@ -245,7 +245,7 @@ void backend_peer_status(const struct backend *b, size_t k, struct backend_peer_
 	}
 }
 
-const char *backend_skip_name(unsigned reason)
+const char *backend_skip_name(enum backend_skip reason)
 {
 	return plan_skip_name((enum plan_skip)reason);
 }

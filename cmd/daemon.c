@@ -159,22 +159,20 @@ static bool manager_synced(const struct daemon *d)
 /* Ready: subnet.env written, and every peer known at start that can be programmed is. */
 static void update_ready(struct daemon *d)
 {
+	struct backend_status bs = {0};
+
 	if (d->ready || !d->subnet_env_written || !d->reconciled_once)
 		return;
 	d->ready = true;
 	d->waiting_for[0] = '\0';
-	{
-		struct backend_status bs;
-
+	if (d->backend)
 		backend_status(d->backend, &bs);
-		if (bs.n_skipped || bs.n_refused)
-			log_info("flannel is ready: %zu peers, %zu of them skipped and %zu with "
-				 "entries the kernel refuses (see flanneld status)",
-				 lease_set_size(peers(d)), bs.n_skipped, bs.n_refused);
-		else
-			log_info("flannel is ready: %zu peers programmed",
-				 lease_set_size(peers(d)));
-	}
+	if (bs.n_skipped || bs.n_refused)
+		log_info("flannel is ready: %zu peers, %zu of them skipped and %zu with entries "
+			 "the kernel refuses (see flanneld status)",
+			 lease_set_size(peers(d)), bs.n_skipped, bs.n_refused);
+	else
+		log_info("flannel is ready: %zu peers programmed", lease_set_size(peers(d)));
 	notify_ready();
 }
 
@@ -705,7 +703,7 @@ static int render_metrics(struct daemon *d, struct buf *out)
 			bs.n_skipped);
 	prom_header(out, "flannel_peers_skipped", "gauge",
 		    "Peers not programmed, by reason (backend-type, no-vtep-mac, vni, conflict).");
-	for (unsigned k = 1; k < BACKEND_SKIP_REASONS; k++) {
+	for (int k = BACKEND_SKIP_NONE + 1; k < _BACKEND_SKIP_MAX; k++) {
 		snprintf(labels, sizeof(labels), "reason=\"%s\"", backend_skip_name(k));
 		prom_sample_u64(out, "flannel_peers_skipped", labels, bs.n_skipped_by[k]);
 	}
@@ -811,23 +809,29 @@ static int render_metrics(struct daemon *d, struct buf *out)
 static void peer_problem(const struct daemon *d, const struct backend_peer_status *ps,
 			 const struct lease *l, struct status_peer *p)
 {
+	const size_t size = sizeof(p->problem);
+
 	if (ps->skipped) {
 		p->skipped = backend_skip_name(ps->skip_reason);
-		if (strcmp(p->skipped, "vni") == 0)
-			snprintf(p->problem, sizeof(p->problem),
-				 "other VNI %" PRIu32 ", ours %" PRIu32, l->attrs.vni,
-				 d->attrs.vni);
-		else if (strcmp(p->skipped, "backend-type") == 0)
-			snprintf(p->problem, sizeof(p->problem), "backend type %s, ours %s",
+		switch (ps->skip_reason) {
+		case BACKEND_SKIP_VNI:
+			snprintf(p->problem, size, "other VNI %" PRIu32 ", ours %" PRIu32,
+				 l->attrs.vni, d->attrs.vni);
+			break;
+		case BACKEND_SKIP_BACKEND_TYPE:
+			snprintf(p->problem, size, "backend type %s, ours %s",
 				 l->attrs.backend_type, d->nc->backend_type);
-		else if (strcmp(p->skipped, "no-vtep-mac") == 0)
-			snprintf(p->problem, sizeof(p->problem), "no VtepMAC in its backend-data");
-		else
-			snprintf(p->problem, sizeof(p->problem),
-				 "subnet or VtepMAC also another peer's");
+			break;
+		case BACKEND_SKIP_NO_VTEP_MAC:
+			snprintf(p->problem, size, "no VtepMAC in its backend-data");
+			break;
+		default:
+			snprintf(p->problem, size, "subnet or VtepMAC also another peer's");
+			break;
+		}
 	} else if (ps->refused) {
 		p->refused = true;
-		snprintf(p->problem, sizeof(p->problem), "the kernel refuses its %s: %s",
+		snprintf(p->problem, size, "the kernel refuses its %s: %s",
 			 ps->refused_bits & (BACKEND_ROUTE4 | BACKEND_ROUTE6)	? "route"
 			 : ps->refused_bits & (BACKEND_NEIGH4 | BACKEND_NEIGH6) ? "neighbour"
 										: "FDB entry",
