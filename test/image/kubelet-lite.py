@@ -24,6 +24,8 @@ Subcommands:
   image MANIFEST                    the pod's image (all containers share it)
   rbac MANIFEST                     the ServiceAccount's ClusterRole rules as the
                                     test API server's VERB/RESOURCE list
+  capmask MANIFEST CONTAINER        the container's effective capabilities as the
+                                    hex mask of /proc/PID/status CapEff
   configmaps MANIFEST DIR [--network CIDR]
                                     each ConfigMap as DIR/NAME/KEY; --network replaces
                                     net-conf.json's Network (cluster configuration)
@@ -55,6 +57,15 @@ RUNTIME_DEFAULT_CAPS = [
     "CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID",
     "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE",
 ]
+
+# linux/capability.h
+CAP_NUMBERS = {name: i for i, name in enumerate([
+    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
+    "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
+    "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
+    "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
+    "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
+    "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE"])}
 
 # Fields that do not change what runs on the node (scheduling, metadata,
 # resource requests) are accepted and ignored; everything else must be emulated.
@@ -133,6 +144,22 @@ def cmd_rbac(args):
     print(",".join(verbs))
 
 
+def cmd_capmask(args):
+    spec = daemonset(load(args.manifest))["spec"]["template"]["spec"]
+    c = next((c for c in all_containers(spec) if c["name"] == args.container), None)
+    if c is None:
+        raise SpecError("no container %s" % args.container)
+    sc = c.get("securityContext") or {}
+    if sc.get("privileged"):
+        raise SpecError("container %s is privileged" % args.container)
+    mask = 0
+    for cap in capabilities(sc):
+        if cap not in CAP_NUMBERS:
+            raise SpecError("unknown capability %s" % cap)
+        mask |= 1 << CAP_NUMBERS[cap]
+    print("%016x" % mask)
+
+
 def cmd_configmaps(args):
     for d in load(args.manifest):
         if d.get("kind") != "ConfigMap":
@@ -188,11 +215,13 @@ def prepare_volumes(spec, args):
 def capabilities(sc):
     caps = sc.get("capabilities") or {}
     refuse_unknown(caps, {"add", "drop"}, "capabilities")
-    drop = {c.upper() for c in caps.get("drop") or []}
-    have = [] if "ALL" in drop else [c for c in RUNTIME_DEFAULT_CAPS if c not in drop]
+    # Kubernetes takes names with or without the CAP_ prefix.
+    norm = [c.upper().removeprefix("CAP_") for c in caps.get("drop") or []]
+    have = [] if "ALL" in norm else [c for c in RUNTIME_DEFAULT_CAPS if c not in norm]
     for c in caps.get("add") or []:
-        if c.upper() not in have:
-            have.append(c.upper())
+        c = c.upper().removeprefix("CAP_")
+        if c not in have:
+            have.append(c)
     return have
 
 
@@ -391,6 +420,9 @@ def main():
     p.add_argument("manifest")
     p = sub.add_parser("rbac")
     p.add_argument("manifest")
+    p = sub.add_parser("capmask")
+    p.add_argument("manifest")
+    p.add_argument("container")
     p = sub.add_parser("configmaps")
     p.add_argument("manifest")
     p.add_argument("dir")

@@ -18,7 +18,8 @@
 # agent needs that the spec does not grant is fixed in the manifest or the
 # code, never here.
 #
-# Env: FLANNEL_IMAGE (default: the manifest's image; test/image/build makes it).
+# Env: FLANNEL_IMAGE (default: the manifest's image; test/image/build makes it),
+# FLANNEL_MANIFEST (default: manifests/kube-flannel.yml) to try a changed manifest.
 set -euo pipefail
 SRC_DIR=${SRC_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD_DIR=${BUILD_DIR:-$SRC_DIR/build}
@@ -28,7 +29,7 @@ P=img-pods-$$
 # shellcheck source=test/image/podman-lib.sh
 . "$SRC_DIR/test/image/podman-lib.sh"
 
-MANIFEST=$SRC_DIR/manifests/kube-flannel.yml
+MANIFEST=${FLANNEL_MANIFEST:-$SRC_DIR/manifests/kube-flannel.yml}
 KL=(python3 "$SRC_DIR/test/image/kubelet-lite.py")
 IMAGE=${FLANNEL_IMAGE:-$("${KL[@]}" image "$MANIFEST")}
 NODES=2
@@ -95,30 +96,49 @@ for n in $(seq "$NODES"); do
 done
 ok "plugin and conflist installed on every node's host"
 
-# The agent runs as the spec says: the capabilities, the env.
-for n in $(seq "$NODES"); do
-	pid=$("${PODMAN[@]}" inspect --format '{{.State.Pid}}' "$P-n$n-$AGENT")
-	caps=$(awk '/^CapEff:/ {print $2}' "/proc/$pid/status")
-	# NET_ADMIN (12) and NET_RAW (13), nothing else.
-	[ "$caps" = 0000000000003000 ] || fail "node $n: agent's effective capabilities $caps"
-	tr '\0' '\n' <"/proc/$pid/environ" | grep -qx "NODE_NAME=node-$n" ||
-		fail "node $n: agent has no NODE_NAME=node-$n"
-	tr '\0' '\n' <"/proc/$pid/environ" | grep -q "^POD_NAME=kube-flannel-ds-" ||
-		fail "node $n: agent has no POD_NAME"
-done
-ok "agents run with NET_ADMIN and NET_RAW only, NODE_NAME and POD_NAME from the downward API"
-
 probe() {
 	"${KL[@]}" probe "$MANIFEST" --netns "$(ns_of "$1")" --node-ip "203.0.113.$1" \
 		--container "$AGENT" --kind "$2"
 }
+# ready N: the readiness probe succeeds; an agent that exited fails at once
+# (the API server is up before any agent starts: nothing to restart for).
+ready() {
+	local state
+	probe "$1" readiness >/dev/null 2>&1 && return 0
+	state=$("${PODMAN[@]}" inspect --format '{{.State.Status}} (exit code {{.State.ExitCode}})' \
+		"$P-n$1-$AGENT")
+	case $state in
+	running*) return 1 ;;
+	*) fail "node $1: the agent container is $state" ;;
+	esac
+}
 for n in $(seq "$NODES"); do
-	wait_for 120 "node $n's readiness probe" probe "$n" readiness
+	deadline=$((SECONDS + 120))
+	until ready "$n"; do
+		[ $SECONDS -lt $deadline ] || fail "timed out after 120s waiting for node $n's readiness probe"
+		sleep 0.2
+	done
 	probe "$n" liveness >/dev/null || fail "node $n: liveness probe: $(probe "$n" liveness)"
 	grep -qx "FLANNEL_SUBNET=198.18.$n.1/24" "$(host_root "$n")/run/flannel/subnet.env" ||
 		fail "node $n: /run/flannel/subnet.env on the host: $(cat "$(host_root "$n")/run/flannel/subnet.env")"
 done
 ok "agents ready through the manifest's probe port, subnet.env on the host"
+
+# The agent runs as the spec says: the capabilities (today NET_ADMIN and
+# NET_RAW, 0000000000003000), the env.
+want_caps=$("${KL[@]}" capmask "$MANIFEST" "$AGENT")
+for n in $(seq "$NODES"); do
+	pid=$("${PODMAN[@]}" inspect --format '{{.State.Pid}}' "$P-n$n-$AGENT")
+	caps=$(awk '/^CapEff:/ {print $2}' "/proc/$pid/status")
+	[ "$caps" = "$want_caps" ] || fail "node $n: agent's effective capabilities $caps, spec $want_caps"
+	tr '\0' '\n' <"/proc/$pid/environ" | grep -qx "NODE_NAME=node-$n" ||
+		fail "node $n: agent has no NODE_NAME=node-$n"
+	tr '\0' '\n' <"/proc/$pid/environ" | grep -q "^POD_NAME=kube-flannel-ds-" ||
+		fail "node $n: agent has no POD_NAME"
+	tr '\0' '\n' <"/proc/$pid/environ" | grep -qx "POD_NAMESPACE=kube-flannel" ||
+		fail "node $n: agent has no POD_NAMESPACE=kube-flannel"
+done
+ok "agents run with the spec's capabilities ($want_caps) only, NODE_NAME, POD_NAME and POD_NAMESPACE from the downward API"
 
 for n in $(seq "$NODES"); do
 	pns=$(pod_ns "$n" 1)
