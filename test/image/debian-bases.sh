@@ -5,7 +5,8 @@
 #
 #   test/image/debian-bases.sh [--force]
 #
-# Both are `debootstrap --variant=minbase bookworm`, imported with
+# Both are `debootstrap --variant=minbase bookworm` upgraded from
+# bookworm-updates and bookworm-security, imported with
 # `podman import` as docker.io/library/debian:12 and ...:12-slim, the names
 # the Dockerfile's `FROM debian:12` / `FROM debian:12-slim` resolve to. Like
 # Docker's official images (debuerreotype) they get apt's sources as
@@ -79,6 +80,18 @@ tweak() {
 	echo 'Acquire::Languages "none";' >"$root/etc/apt/apt.conf.d/docker-no-languages"
 	echo 'Apt::AutoRemove::SuggestsImportant "false";' \
 		>"$root/etc/apt/apt.conf.d/docker-autoremove-suggests"
+	# debootstrap takes the point release; the official images carry the
+	# -updates and -security packages too. /proc only in a mount namespace
+	# of its own, gone with it.
+	cp /etc/resolv.conf "$root/etc/resolv.conf"
+	unshare --mount --propagation private sh -c '
+		mount -t proc proc "$1/proc"
+		chroot "$1" apt-get update -q
+		chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get -y -q upgrade
+	' sh "$root" >>"$work/debootstrap.log" 2>&1 || {
+		tail -n 30 "$work/debootstrap.log" >&2
+		exit 1
+	}
 	# No daemon starts inside an image build.
 	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 	chmod 755 "$root/usr/sbin/policy-rc.d"
