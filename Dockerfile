@@ -4,6 +4,7 @@
 # and its installer, as used by manifests/kube-flannel.yml.
 #
 #   docker build -t ghcr.io/flannel-c/flannel:v0.1.0 .
+#   test/image/build      (podman, no registry needed: see README.md)
 #
 # The image is laid out by the project's own CMake install rules (the same
 # ones a host install uses), installed with prefix /usr into /out and copied
@@ -33,11 +34,12 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
 FROM debian:12-slim
 # iptables: Debian 12's default is the nf_tables variant (iptables-nft), the
 # one current distributions and kube-proxy use; nftables for EnableNFTables.
-# The rest are the shared libraries flanneld links (the CNI plugin is static).
+# The rest are the shared libraries flanneld links (the CNI plugin is static;
+# libssl3 comes with libcurl4).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         iptables nftables ca-certificates \
-        libcurl4 libcjson1 libnl-3-200 libnl-route-3-200 libssl3 \
+        libcurl4 libcjson1 libnl-3-200 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=builder /out/ /
 LABEL org.opencontainers.image.title="flannel" \
