@@ -213,7 +213,8 @@ static int cmd_add(const struct cni_args *a, struct cni_error *e)
 	log_v(1, "delegate configuration for %s: %s", a->container_id, config);
 
 	bool builtin = builtin_serves(a, d, &bc);
-	r = cni_state_save(a->conf.data_dir, a->container_id, config, len);
+	r = builtin ? cni_state_save_volatile(a->conf.data_dir, a->container_id, config, len)
+		    : cni_state_save(a->conf.data_dir, a->container_id, config, len);
 	if (r < 0)
 		return cni_error_set(e, CNI_ERR_IO, "failed to save delegate configuration",
 				     "%s/%s: %s", a->conf.data_dir, a->container_id, strerror(-r));
@@ -243,6 +244,28 @@ static int cmd_add(const struct cni_args *a, struct cni_error *e)
 	return 0;
 }
 
+/*
+ * DEL without a saved configuration: never added, already deleted, or (in
+ * built-in mode, which saves it without fsync) lost with a power cut. Built-in
+ * mode tears down with the current configuration: every step is a no-op for
+ * an attachment that has nothing.
+ */
+static int builtin_del_unsaved(const struct cni_args *a, struct cni_error *e)
+{
+	_cleanup_cni_json_ struct cni_json *d = NULL;
+	struct cni_error ignored = {};
+	struct builtin_conf bc;
+	struct errmsg err = {};
+	if (a->conf.mode != CNI_MODE_BUILTIN || load_delegate(a, 0, &d, &ignored) < 0 ||
+	    builtin_conf_parse(d, &bc, &err) < 0)
+		return 0;
+	const struct builtin_attachment att = attachment(a);
+	if (builtin_del(&bc, &att, &err) < 0)
+		return cni_error_set(e, CNI_ERR_INTERNAL, "failed to tear down pod network", "%s",
+				     err.text);
+	return 0;
+}
+
 static int cmd_del(const struct cni_args *a, struct cni_error *e)
 {
 	_cleanup_free_ char *config = NULL;
@@ -256,7 +279,7 @@ static int cmd_del(const struct cni_args *a, struct cni_error *e)
 
 	r = cni_state_load(a->conf.data_dir, a->container_id, &config, &len);
 	if (r == -ENOENT)
-		return 0; /* never added, or already deleted */
+		return builtin_del_unsaved(a, e);
 	if (r < 0)
 		return cni_error_set(e, CNI_ERR_IO, "failed to read delegate configuration",
 				     "%s/%s: %s", a->conf.data_dir, a->container_id, strerror(-r));
