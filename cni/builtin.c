@@ -417,6 +417,13 @@ static int ensure_bridge(struct rtnl *host, const struct builtin_conf *c, struct
 		errmsg_set(err, "%s already exists but is not a bridge", c->bridge);
 		return -EEXIST;
 	}
+	if (!(ret->flags & IFF_UP)) {
+		r = rtnl_build_link_up(&m, ret->ifindex);
+		if (r >= 0)
+			r = rtnl_call(host, &m, NULL);
+		if (r < 0)
+			return fail(err, r, "set up", c->bridge);
+	}
 	return 0;
 }
 

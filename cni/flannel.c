@@ -455,6 +455,10 @@ static int cmd_gc(const struct cni_args *a, struct cni_error *e)
 {
 	_cleanup_cni_json_ struct cni_json *d = NULL;
 	struct builtin_conf bc;
+	/* Without the list every attachment would look stale: running pods would lose theirs. */
+	if (!a->conf.valid_attachments)
+		return cni_error_set(e, CNI_ERR_INVALID_CONFIG, "invalid network configuration",
+				     "GC needs cni.dev/valid-attachments");
 	int r = load_delegate(a, CNI_ERR_TRY_AGAIN_LATER, &d, e);
 	if (r >= 0 ? builtin_serves(a, d, &bc) : a->conf.mode == CNI_MODE_BUILTIN) {
 		r = builtin_gc_cmd(a, e);
@@ -462,9 +466,7 @@ static int cmd_gc(const struct cni_args *a, struct cni_error *e)
 			return r;
 	} else if (r >= 0) {
 		r = cni_json_set(d, "cni.dev/valid-attachments",
-				 a->conf.valid_attachments
-					 ? cni_json_copy(a->conf.valid_attachments)
-					 : cni_json_new_array());
+				 cni_json_copy(a->conf.valid_attachments));
 		if (r < 0)
 			return cni_error_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
 		r = forward(a, "GC", d, e);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/core/log.h"
 #include "rtnl.h"
 
 #define ALIGN4(n) (((n) + 3u) & ~3u)
@@ -435,10 +436,10 @@ int rtnl_open_in(struct rtnl *ret, int netns_fd, int host_fd)
 		return negative_errno();
 	int r = rtnl_open(ret);
 	if (setns(host_fd, CLONE_NEWNET) < 0) {
-		/* Staying in the pod's namespace would act on the wrong links: give up. */
-		int e = negative_errno();
-		rtnl_close(ret);
-		return e;
+		/* Going on in the pod's namespace would act on the wrong links: stop here. */
+		log_error_errno(negative_errno(),
+				"Failed to return to the host's network namespace");
+		abort();
 	}
 	return r;
 }

@@ -106,7 +106,10 @@ struct rtnl {
 	}
 
 int rtnl_open(struct rtnl *ret);
-/* A socket of the namespace netns_fd; this thread is back in host_fd's namespace on return. */
+/*
+ * A socket of the namespace netns_fd; this thread is back in host_fd's
+ * namespace on return (the process aborts if it cannot get back).
+ */
 int rtnl_open_in(struct rtnl *ret, int netns_fd, int host_fd);
 void rtnl_close(struct rtnl *r);
 static inline void rtnl_closep(struct rtnl *r)

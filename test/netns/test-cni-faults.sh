@@ -61,7 +61,7 @@ for mode in builtin delegate gc; do
 	cat >"$tmp/$mode.json" <<JSON
 {"cniVersion":"$version","name":"cbr0","type":"flannel","mode":"${mode/gc/builtin}","subnetFile":"$tmp/subnet.env",
  "dataDir":"$tmp/state","ipam":{"dataDir":"$tmp/ipam"},
- "delegate":{"hairpinMode":true,"isDefaultGateway":true}}
+ "delegate":{"hairpinMode":true,"isDefaultGateway":true}$([ $mode = gc ] && echo ',"cni.dev/valid-attachments":[]')}
 JSON
 done
 ipam=$tmp/ipam/cbr0

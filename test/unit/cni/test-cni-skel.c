@@ -470,6 +470,15 @@ static void test_gc(void **state)
 	run(f);
 	expect_error(f, 999, "ipam busy");
 
+	/* Without cni.dev/valid-attachments nothing is removed: every pod would look stale. */
+	set_conf(f, "1.1.0", NULL);
+	run(f);
+	expect_error(f, 7, "GC needs cni.dev/valid-attachments");
+	assert_int_equal(f->n_calls, 0);
+	assert_true(state_exists(f, "live"));
+	set_conf(f, "1.1.0",
+		 ",\"cni.dev/valid-attachments\":[{\"containerID\":\"live\",\"ifname\":\"eth0\"}]");
+
 	/* A delegate that predates 1.1.0 (Debian's bridge 1.1.1) is not asked. */
 	f->replies[0] = (struct reply){.out = VERSION_1_0};
 	assert_int_equal(run(f), 0);
