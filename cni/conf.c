@@ -5,7 +5,7 @@
  * struct owns: the delegate and ipam sections are user data that we pass on
  * to the delegate plugin, so they stay JSON values rather than typed fields.
  * Defaults are upstream's: subnetFile /run/flannel/subnet.env, dataDir
- * /var/lib/cni/flannel.
+ * /var/lib/cni/flannel; ours: mode "delegate" (or "builtin").
  */
 #include <errno.h>
 #include <string.h>
@@ -71,6 +71,25 @@ static int get_optional_string(const struct cni_json *root, const char *key, con
 	return 0;
 }
 
+static int get_mode(const struct cni_json *root, enum cni_mode *ret, struct errmsg *err)
+{
+	const char *v;
+	int r = cni_json_get_string(root, "mode", &v);
+	if (r == -ENOENT) {
+		*ret = CNI_MODE_DELEGATE;
+		return 0;
+	}
+	if (r >= 0 && strcmp(v, "delegate") == 0)
+		*ret = CNI_MODE_DELEGATE;
+	else if (r >= 0 && strcmp(v, "builtin") == 0)
+		*ret = CNI_MODE_BUILTIN;
+	else {
+		errmsg_set(err, "mode: must be \"delegate\" or \"builtin\"");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int get_name(const struct cni_json *root, const char **ret, struct errmsg *err)
 {
 	int r = cni_json_get_string(root, "name", ret);
@@ -123,6 +142,8 @@ int cni_conf_parse(const char *data, size_t len, struct cni_conf *ret, struct er
 			     err);
 	if (r >= 0)
 		r = get_path(c.root, "dataDir", CNI_CONF_DEFAULT_DATA_DIR, &c.data_dir, err);
+	if (r >= 0)
+		r = get_mode(c.root, &c.mode, err);
 	if (r >= 0)
 		r = get_object(c.root, "delegate", &c.delegate, err);
 	if (r >= 0)

@@ -15,6 +15,12 @@
 #define CNI_CONF_DEFAULT_SUBNET_FILE "/run/flannel/subnet.env"
 #define CNI_CONF_DEFAULT_DATA_DIR    "/var/lib/cni/flannel"
 
+/* "mode": who wires the pod. */
+enum cni_mode {
+	CNI_MODE_DELEGATE, /* "delegate" (default): run the delegate plugin, as upstream */
+	CNI_MODE_BUILTIN,  /* "builtin": do bridge + host-local's work in-process (builtin.h) */
+};
+
 struct cni_conf {
 	struct cni_json *root; /* the whole document, owned */
 	/* The strings below are borrowed from root. */
@@ -23,6 +29,7 @@ struct cni_conf {
 	const char *type;	 /* "" when absent */
 	const char *subnet_file;
 	const char *data_dir;
+	enum cni_mode mode;
 	/* Objects borrowed from root; NULL when absent or null. */
 	const struct cni_json *delegate;
 	const struct cni_json *ipam;

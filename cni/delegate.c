@@ -224,7 +224,8 @@ static int state_path(const char *data_dir, const char *container_id, char **ret
 	return 0;
 }
 
-int cni_state_save(const char *data_dir, const char *container_id, const char *data, size_t len)
+static int state_save(const char *data_dir, const char *container_id, const char *data, size_t len,
+		      bool durable)
 {
 	_cleanup_free_ char *path = NULL;
 	int r = state_path(data_dir, container_id, &path);
@@ -233,7 +234,19 @@ int cni_state_save(const char *data_dir, const char *container_id, const char *d
 	r = mkdir_p(data_dir, 0700);
 	if (r < 0)
 		return r;
-	return write_file_atomic(path, data, len, 0600);
+	return durable ? write_file_atomic(path, data, len, 0600)
+		       : write_file_replace(path, data, len, 0600);
+}
+
+int cni_state_save(const char *data_dir, const char *container_id, const char *data, size_t len)
+{
+	return state_save(data_dir, container_id, data, len, true);
+}
+
+int cni_state_save_volatile(const char *data_dir, const char *container_id, const char *data,
+			    size_t len)
+{
+	return state_save(data_dir, container_id, data, len, false);
 }
 
 int cni_state_load(const char *data_dir, const char *container_id, char **ret, size_t *ret_len)

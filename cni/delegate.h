@@ -30,8 +30,14 @@ int cni_delegate_check_env(const struct subnet_env *e, const char *path, struct 
 int cni_delegate_build(const struct cni_conf *c, const struct subnet_env *e, struct cni_json **ret,
 		       struct errmsg *err);
 
-/* Saves data as <data_dir>/<container_id> atomically: file 0600, directory 0700. */
+/*
+ * Saves data as <data_dir>/<container_id> atomically: file 0600, directory
+ * 0700. _volatile skips the fsyncs (built-in mode: its DEL can do without
+ * the file, see flannel.c).
+ */
 int cni_state_save(const char *data_dir, const char *container_id, const char *data, size_t len);
+int cni_state_save_volatile(const char *data_dir, const char *container_id, const char *data,
+			    size_t len);
 /* Reads it back (bounded); -ENOENT when there is none. */
 int cni_state_load(const char *data_dir, const char *container_id, char **ret, size_t *ret_len);
 /* Removes it; a missing file is fine. */

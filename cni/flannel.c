@@ -13,10 +13,17 @@
  *    (it answers code 1, incompatible version) is not an error.
  * The delegate's stdout is passed through unchanged, on success (its result)
  * and on failure (its error JSON).
+ *
+ * In built-in mode ("mode": "builtin") the same delegate configuration is
+ * built and saved, and when it is one of bridge + host-local (builtin.h)
+ * the plugin does their work itself; otherwise it runs the delegate as in
+ * delegate mode. Either mode reads the other's state: the saved file is the
+ * same delegate configuration, and the addresses are host-local's files.
  */
 #include <errno.h>
 #include <string.h>
 
+#include "builtin.h"
 #include "delegate.h"
 #include "flannel.h"
 #include "lib/core/log.h"
@@ -130,11 +137,69 @@ static int load_delegate(const struct cni_args *a, unsigned missing_code, struct
 	return 0;
 }
 
+/*
+ * Built-in mode serves d: true with bc filled. A configuration it does not
+ * implement goes to the delegate, said once on stderr.
+ */
+static bool builtin_serves(const struct cni_args *a, const struct cni_json *d,
+			   struct builtin_conf *bc)
+{
+	struct errmsg err = {};
+	if (a->conf.mode != CNI_MODE_BUILTIN)
+		return false;
+	if (builtin_conf_parse(d, bc, &err) >= 0)
+		return true;
+	log_info("Built-in mode does not implement this configuration (%s), running the delegate",
+		 err.text);
+	return false;
+}
+
+static struct builtin_attachment attachment(const struct cni_args *a)
+{
+	return (struct builtin_attachment){
+		.container_id = a->container_id,
+		.ifname = a->ifname,
+		.netns = a->netns,
+	};
+}
+
+static int builtin_add_cmd(const struct cni_args *a, const struct builtin_conf *bc,
+			   struct cni_error *e)
+{
+	const struct builtin_attachment att = attachment(a);
+	struct builtin_result res;
+	struct errmsg err = {};
+	_cleanup_cni_json_ struct cni_json *out = NULL;
+	_cleanup_buf_ struct buf b = BUF_INIT;
+
+	int r = builtin_add(bc, &att, &res, &err);
+	if (r < 0) {
+		/* Undo what was done; keep the state if that fails, for the runtime's DEL. */
+		struct errmsg ignored = {};
+		if (builtin_del(bc, &att, &ignored) >= 0)
+			cni_state_remove(a->conf.data_dir, a->container_id);
+		else
+			log_warn("Cleanup of failed ADD failed (%s), keeping %s/%s", ignored.text,
+				 a->conf.data_dir, a->container_id);
+		return cni_error_set(e, CNI_ERR_INTERNAL, "failed to set up pod network", "%s",
+				     err.text);
+	}
+	r = builtin_result_json(bc, &res, &out);
+	if (r >= 0)
+		r = cni_json_print(out, &b);
+	if (r < 0)
+		return cni_error_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
+	fprintf(a->io->out, "%s\n", b.data);
+	fflush(a->io->out);
+	return 0;
+}
+
 static int cmd_add(const struct cni_args *a, struct cni_error *e)
 {
 	_cleanup_cni_json_ struct cni_json *d = NULL;
 	_cleanup_free_ char *config = NULL;
 	struct cni_exec_result res = {};
+	struct builtin_conf bc;
 	size_t len;
 	int r;
 
@@ -147,10 +212,14 @@ static int cmd_add(const struct cni_args *a, struct cni_error *e)
 		return cni_error_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
 	log_v(1, "delegate configuration for %s: %s", a->container_id, config);
 
-	r = cni_state_save(a->conf.data_dir, a->container_id, config, len);
+	bool builtin = builtin_serves(a, d, &bc);
+	r = builtin ? cni_state_save_volatile(a->conf.data_dir, a->container_id, config, len)
+		    : cni_state_save(a->conf.data_dir, a->container_id, config, len);
 	if (r < 0)
 		return cni_error_set(e, CNI_ERR_IO, "failed to save delegate configuration",
 				     "%s/%s: %s", a->conf.data_dir, a->container_id, strerror(-r));
+	if (builtin)
+		return builtin_add_cmd(a, &bc, e);
 
 	r = run_delegate(a, type, "ADD", config, len, &res, e);
 	if (r < 0) {
@@ -175,19 +244,42 @@ static int cmd_add(const struct cni_args *a, struct cni_error *e)
 	return 0;
 }
 
+/*
+ * DEL without a saved configuration: never added, already deleted, or (in
+ * built-in mode, which saves it without fsync) lost with a power cut. Built-in
+ * mode tears down with the current configuration: every step is a no-op for
+ * an attachment that has nothing.
+ */
+static int builtin_del_unsaved(const struct cni_args *a, struct cni_error *e)
+{
+	_cleanup_cni_json_ struct cni_json *d = NULL;
+	struct cni_error ignored = {};
+	struct builtin_conf bc;
+	struct errmsg err = {};
+	if (a->conf.mode != CNI_MODE_BUILTIN || load_delegate(a, 0, &d, &ignored) < 0 ||
+	    builtin_conf_parse(d, &bc, &err) < 0)
+		return 0;
+	const struct builtin_attachment att = attachment(a);
+	if (builtin_del(&bc, &att, &err) < 0)
+		return cni_error_set(e, CNI_ERR_INTERNAL, "failed to tear down pod network", "%s",
+				     err.text);
+	return 0;
+}
+
 static int cmd_del(const struct cni_args *a, struct cni_error *e)
 {
 	_cleanup_free_ char *config = NULL;
 	_cleanup_cni_json_ struct cni_json *saved = NULL;
 	struct cni_exec_result res = {};
 	struct errmsg err = {};
+	struct builtin_conf bc;
 	const char *type;
 	size_t len;
 	int r;
 
 	r = cni_state_load(a->conf.data_dir, a->container_id, &config, &len);
 	if (r == -ENOENT)
-		return 0; /* never added, or already deleted */
+		return builtin_del_unsaved(a, e);
 	if (r < 0)
 		return cni_error_set(e, CNI_ERR_IO, "failed to read delegate configuration",
 				     "%s/%s: %s", a->conf.data_dir, a->container_id, strerror(-r));
@@ -199,10 +291,18 @@ static int cmd_del(const struct cni_args *a, struct cni_error *e)
 		cni_state_remove(a->conf.data_dir, a->container_id);
 		return 0;
 	}
-	r = run_delegate(a, type, "DEL", config, len, &res, e);
-	if (r < 0)
-		return r;
-	cni_exec_result_done(&res);
+	if (builtin_serves(a, saved, &bc)) {
+		const struct builtin_attachment att = attachment(a);
+		r = builtin_del(&bc, &att, &err);
+		if (r < 0)
+			return cni_error_set(e, CNI_ERR_INTERNAL, "failed to tear down pod network",
+					     "%s", err.text);
+	} else {
+		r = run_delegate(a, type, "DEL", config, len, &res, e);
+		if (r < 0)
+			return r;
+		cni_exec_result_done(&res);
+	}
 	r = cni_state_remove(a->conf.data_dir, a->container_id);
 	if (r < 0)
 		log_warn_errno(r, "Failed to remove %s/%s, ignoring", a->conf.data_dir,
@@ -216,6 +316,7 @@ static int cmd_check(const struct cni_args *a, struct cni_error *e)
 	_cleanup_cni_json_ struct cni_json *saved = NULL;
 	struct cni_exec_result res = {};
 	struct errmsg err = {};
+	struct builtin_conf bc;
 	const char *type;
 	size_t len;
 	int r;
@@ -236,6 +337,14 @@ static int cmd_check(const struct cni_args *a, struct cni_error *e)
 	if (r < 0)
 		return cni_error_set(e, CNI_ERR_INTERNAL, "invalid saved delegate configuration",
 				     "%s/%s: %s", a->conf.data_dir, a->container_id, err.text);
+	if (builtin_serves(a, saved, &bc)) {
+		const struct builtin_attachment att = attachment(a);
+		r = builtin_check(&bc, &att, a->conf.prev_result, &err);
+		if (r < 0)
+			return cni_error_set(e, CNI_ERR_INTERNAL, "pod network check failed", "%s",
+					     err.text);
+		return 0;
+	}
 	if (a->conf.prev_result) {
 		r = cni_json_set(saved, "prevResult", cni_json_copy(a->conf.prev_result));
 		if (r >= 0)
@@ -253,7 +362,34 @@ static int cmd_check(const struct cni_args *a, struct cni_error *e)
 	return 0;
 }
 
-/* GC and STATUS: forward to the delegate; one that predates them answers code 1. */
+/* The delegate's VERSION lists version; true when it cannot be asked (the command itself will fail). */
+static bool delegate_supports(const struct cni_args *a, const char *type, const char *version)
+{
+	struct cni_exec_req req = {.cni_path = a->path,
+				   .type = type,
+				   .command = "VERSION",
+				   .config = "",
+				   .config_len = 0};
+	struct cni_exec_result res = {};
+	_cleanup_cni_json_ struct cni_json *j = NULL;
+	if (a->io->exec(a->io->userdata, &req, &res) < 0)
+		return true;
+	bool known = res.status != 0;
+	if (!known && cni_json_parse(res.out, res.out_len, &j, NULL) >= 0) {
+		const struct cni_json *list = cni_json_get(j, "supportedVersions");
+		for (size_t i = 0; i < cni_json_size(list); i++)
+			known |=
+				strcmp(cni_json_string(cni_json_item(list, i)) ?: "", version) == 0;
+	}
+	cni_exec_result_done(&res);
+	return known;
+}
+
+/*
+ * GC and STATUS: forward to the delegate, unless it predates them (they came
+ * with CNI 1.1.0): such a delegate (Debian's bridge 1.1.1) answers with an
+ * error that has nothing to do with the node's state.
+ */
 static int forward(const struct cni_args *a, const char *cmd, struct cni_json *d,
 		   struct cni_error *e)
 {
@@ -261,6 +397,10 @@ static int forward(const struct cni_args *a, const char *cmd, struct cni_json *d
 	struct cni_exec_result res = {};
 	size_t len;
 	const char *type = cni_json_string(cni_json_get(d, "type"));
+	if (!delegate_supports(a, type, "1.1.0")) {
+		log_info("Delegate %s predates CNI 1.1.0, not forwarding %s", type, cmd);
+		return 0;
+	}
 	int r = print_config(d, &config, &len);
 	if (r < 0)
 		return cni_error_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
@@ -277,15 +417,56 @@ static int forward(const struct cni_args *a, const char *cmd, struct cni_json *d
 	return 0;
 }
 
+/* GC's cni.dev/valid-attachments lists the reservation's attachment. */
+static bool attachment_valid(const struct ipam_entry *entry, void *userdata)
+{
+	const struct cni_json *valid = userdata;
+	for (size_t i = 0; i < cni_json_size(valid); i++) {
+		const char *id, *ifname;
+		const struct cni_json *v = cni_json_item(valid, i);
+		if (cni_json_get_string(v, "containerID", &id) >= 0 &&
+		    cni_json_get_string(v, "ifname", &ifname) >= 0 &&
+		    ipam_entry_matches(entry, id, ifname))
+			return true;
+	}
+	return false;
+}
+
+/* Built-in GC: host-local's reservations of the network and their host ends. */
+static int builtin_gc_cmd(const struct cni_args *a, struct cni_error *e)
+{
+	const char *dir = IPAM_DEFAULT_DATA_DIR;
+	struct errmsg err = {};
+	if (a->conf.ipam && cni_json_get_string(a->conf.ipam, "dataDir", &dir) == -EINVAL)
+		return cni_error_set(e, CNI_ERR_INVALID_CONFIG, "invalid network configuration",
+				     "ipam.dataDir: must be a string");
+	int r = builtin_gc(dir, a->conf.name, attachment_valid, (void *)a->conf.valid_attachments,
+			   &err);
+	if (r < 0)
+		return cni_error_set(e, CNI_ERR_IO, "failed to garbage-collect addresses", "%s",
+				     err.text);
+	if (r > 0)
+		log_info("Released %d addresses of stale attachments in %s/%s", r, dir,
+			 a->conf.name);
+	return 0;
+}
+
 static int cmd_gc(const struct cni_args *a, struct cni_error *e)
 {
 	_cleanup_cni_json_ struct cni_json *d = NULL;
+	struct builtin_conf bc;
+	/* Without the list every attachment would look stale: running pods would lose theirs. */
+	if (!a->conf.valid_attachments)
+		return cni_error_set(e, CNI_ERR_INVALID_CONFIG, "invalid network configuration",
+				     "GC needs cni.dev/valid-attachments");
 	int r = load_delegate(a, CNI_ERR_TRY_AGAIN_LATER, &d, e);
-	if (r >= 0) {
+	if (r >= 0 ? builtin_serves(a, d, &bc) : a->conf.mode == CNI_MODE_BUILTIN) {
+		r = builtin_gc_cmd(a, e);
+		if (r < 0)
+			return r;
+	} else if (r >= 0) {
 		r = cni_json_set(d, "cni.dev/valid-attachments",
-				 a->conf.valid_attachments
-					 ? cni_json_copy(a->conf.valid_attachments)
-					 : cni_json_new_array());
+				 cni_json_copy(a->conf.valid_attachments));
 		if (r < 0)
 			return cni_error_set(e, CNI_ERR_INTERNAL, "out of memory", NULL);
 		r = forward(a, "GC", d, e);
@@ -304,12 +485,16 @@ static int cmd_gc(const struct cni_args *a, struct cni_error *e)
 	return 0;
 }
 
+/* Ready iff subnet.env is there (and, in delegate mode, the delegate agrees). */
 static int cmd_status(const struct cni_args *a, struct cni_error *e)
 {
 	_cleanup_cni_json_ struct cni_json *d = NULL;
+	struct builtin_conf bc;
 	int r = load_delegate(a, CNI_ERR_NOT_AVAILABLE, &d, e);
 	if (r < 0)
 		return r;
+	if (builtin_serves(a, d, &bc))
+		return 0;
 	return forward(a, "STATUS", d, e);
 }
 

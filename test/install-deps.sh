@@ -13,7 +13,7 @@ PACKAGES=(
 	libcmocka-dev
 	# tests, demo, benchmarks
 	python3 python3-yaml python3-kubernetes openssl iproute2 iputils-ping procps kmod curl
-	iptables nftables containernetworking-plugins etcd-server etcd-client iperf3
+	iptables nftables containernetworking-plugins etcd-server etcd-client iperf3 strace
 	# the container image (test/image/): podman, its base images from debootstrap,
 	# runc for hosts with hybrid cgroup hierarchies, which crun refuses
 	podman runc debootstrap

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,13 +168,13 @@ static int atomic_file_open(const char *path, mode_t mode, struct atomic_file *r
 	return 0;
 }
 
-/* fsync, close and rename the temp file over the target, then fsync the directory. */
-static int atomic_file_commit(struct atomic_file *a)
+/* (fsync,) close and rename the temp file over the target, then (fsync the directory). */
+static int atomic_file_commit(struct atomic_file *a, bool durable)
 {
 	_cleanup_close_ int dfd = -1;
 	int fd;
 
-	if (fsync(a->fd) < 0)
+	if (durable && fsync(a->fd) < 0)
 		return negative_errno();
 	fd = TAKE_FD(a->fd);
 	if (close(fd) < 0)
@@ -182,6 +183,8 @@ static int atomic_file_commit(struct atomic_file *a)
 		return negative_errno();
 	free(a->tmp);
 	a->tmp = NULL;
+	if (!durable)
+		return 0;
 
 	dfd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -189,7 +192,7 @@ static int atomic_file_commit(struct atomic_file *a)
 	return fsync(dfd) < 0 ? negative_errno() : 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+static int write_file(const char *path, const void *data, size_t len, mode_t mode, bool durable)
 {
 	_cleanup_(atomic_file_done) struct atomic_file a = {.fd = -1};
 	int r;
@@ -200,7 +203,17 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	r = write_all(a.fd, data, len);
 	if (r < 0)
 		return r;
-	return atomic_file_commit(&a);
+	return atomic_file_commit(&a, durable);
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_file(path, data, len, mode, true);
+}
+
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_file(path, data, len, mode, false);
 }
 
 int copy_file_atomic(const char *src, const char *dst, mode_t mode)
@@ -228,7 +241,7 @@ int copy_file_atomic(const char *src, const char *dst, mode_t mode)
 		if (r < 0)
 			return r;
 	}
-	return atomic_file_commit(&a);
+	return atomic_file_commit(&a, true);
 }
 
 static int mkdir_one(const char *path, mode_t mode)

@@ -280,6 +280,8 @@ def check_configmap(cm):
     plugins = cni.get("plugins") if isinstance(cni.get("plugins"), list) else []
     expect(plugins, "cni-conf.json: plugins must be a non-empty list")
     expect_eq("cni-conf.json plugins[0].type", dig(plugins, 0, "type"), "flannel")
+    # The plugin wires pods itself (no bridge/host-local needed on the node).
+    expect_eq("cni-conf.json flannel mode", dig(plugins, 0, "mode"), "builtin")
     expect_eq("cni-conf.json flannel delegate", dig(plugins, 0, "delegate"),
               {"hairpinMode": True, "isDefaultGateway": True})
     portmap = [p for p in plugins if p.get("type") == "portmap"]

@@ -4,12 +4,14 @@
  * delegate builder on every accepted configuration (with a dual-stack
  * subnet.env), and the installer's conflist check on the same bytes. A
  * built delegate must carry the invariants flannel guarantees: name set,
- * string type, ipam object with ranges. Aborts on violation.
+ * string type, ipam object with ranges; and every delegate built-in mode
+ * takes has both range sets and gives a result. Aborts on violation.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cni/builtin.h"
 #include "cni/conf.h"
 #include "cni/delegate.h"
 #include "cni/install.h"
@@ -42,6 +44,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    cni_json_size(cni_json_get(ipam, "ranges")) != 2 || !cni_json_has(d, "mtu") ||
 		    cni_json_print(d, &out) < 0)
 			abort();
+		struct builtin_conf bc;
+		struct builtin_result res = {.bridge = "cni0", .host = "veth0", .ifname = "eth0"};
+		_cleanup_cni_json_ struct cni_json *result = NULL;
+		if (builtin_conf_parse(d, &bc, &err) == 0) {
+			res.n_ips = bc.n_ranges;
+			for (unsigned i = 0; i < bc.n_ranges; i++) {
+				res.ips[i] = bc.ranges[i].subnet;
+				res.gateways[i] = bc.ranges[i].gateway;
+			}
+			if (bc.n_ranges != 2 || !bc.bridge[0] || !bc.ipam_dir[0] ||
+			    bc.n_routes > BUILTIN_MAX_ROUTES ||
+			    builtin_result_json(&bc, &res, &result) < 0)
+				abort();
+		}
 	}
 	cni_conf_done(&c);
 	return 0;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# The flannel CNI plugin with Debian's real bridge, host-local and portmap
-# plugins, everything inside namespaces this test creates:
+# The flannel CNI plugin in delegate mode (Debian's real bridge and
+# host-local) or, with CNI_MODE=builtin, in built-in mode (no bridge or
+# host-local in CNI_PATH at all), chained with Debian's portmap, everything
+# inside namespaces this test creates:
 #
 #   node ns (cni-node-$$): the "host" where the runtime runs the plugin;
 #   |  cni0 198.18.5.1/24 (created by bridge), ip_forward, portmap's iptables
@@ -14,12 +16,19 @@
 # temporary directory. Checks: ADD gives an address of the node subnet and
 # the route to the Network, two pods ping each other, CHECK, DEL twice,
 # error codes for malformed stdin / missing env / missing subnet.env, and a
-# port mapping by chaining portmap after flannel like a runtime does.
+# port mapping by chaining portmap after flannel like a runtime does. Both
+# modes must give the same pod layout and the same result (normalised: MACs
+# and host veth names aside), checked against one expectation; STATUS and
+# GC (CNI 1.1.0) work in both (delegate mode does not forward them to
+# Debian's bridge 1.1.1, which predates them).
 set -euo pipefail
 
 BUILD_DIR=${BUILD_DIR:?BUILD_DIR must point to the build tree}
 PLUGIN=$BUILD_DIR/cmd/flannel
 CNI_BIN=/usr/lib/cni
+MODE=${CNI_MODE:-delegate}
+case $MODE in delegate | builtin) ;; *) echo "FAIL: CNI_MODE=$MODE" >&2; exit 1 ;; esac
+echo "== mode $MODE"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "FAIL: needs root (CAP_NET_ADMIN) to create network namespaces" >&2
@@ -52,10 +61,13 @@ for ns in "$node" "$pa" "$pb" "$pc"; do
 	ip -n "$ns" link set lo up
 done
 
-# A bin directory with our plugin next to Debian's (the runtime's CNI_PATH).
+# A bin directory with our plugin next to Debian's (the runtime's CNI_PATH);
+# built-in mode needs neither bridge nor host-local.
 mkdir -p "$tmp/bin"
 cp "$PLUGIN" "$tmp/bin/flannel"
-for p in bridge host-local portmap loopback; do
+plugins="portmap loopback"
+[ "$MODE" = builtin ] || plugins="bridge host-local $plugins"
+for p in $plugins; do
 	ln -s "$CNI_BIN/$p" "$tmp/bin/$p"
 done
 
@@ -70,7 +82,7 @@ ENV
 # (whose version, 0.3.1, has no CHECK: pods a and b use 1.0.0).
 conf() {
 	cat <<JSON
-{"cniVersion":"${2:-1.0.0}","name":"cbr0","type":"flannel","subnetFile":"$tmp/${1:-subnet.env}",
+{"cniVersion":"${2:-1.0.0}","name":"cbr0","type":"flannel","mode":"$MODE","subnetFile":"$tmp/${1:-subnet.env}",
  "dataDir":"$tmp/state","ipam":{"dataDir":"$tmp/ipam"},
  "delegate":{"hairpinMode":true,"isDefaultGateway":true}}
 JSON
@@ -107,6 +119,37 @@ ip -n "$pa" route show default | grep -q "via 198.18.5.1" || fail "no default ro
 ip -n "$node" -4 addr show dev cni0 | grep -q "inet 198.18.5.1/24" || fail "cni0 lacks the gateway"
 [ "$(stat -c %a "$tmp/state")" = 700 ] || fail "state directory mode"
 [ "$(stat -c %a "$tmp/state/ctr-a")" = 600 ] || fail "state file mode"
+# The layout bridge gives: hairpin on the host end, MTU on both ends and cni0.
+host_a=$(json 'd["interfaces"][1]["name"]' <"$tmp/a.json")
+ip -n "$node" -d link show "$host_a" | grep -q "master cni0" || fail "$host_a is not on cni0"
+ip -n "$node" -d link show "$host_a" | grep -q "hairpin on" || fail "$host_a without hairpin"
+ip -n "$node" link show "$host_a" | grep -q "mtu 1450" || fail "$host_a MTU"
+ip -n "$node" link show cni0 | grep -q "mtu 1450" || fail "cni0 MTU"
+[ "$(ip netns exec "$node" cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || fail "ip_forward"
+[ "$(json 'd["interfaces"][2]["mac"]' <"$tmp/a.json")" = \
+	"$(ip -n "$pa" -o link show eth0 | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)" ] ||
+	fail "the result's MAC of eth0 is not the pod's"
+[ -s "$tmp/ipam/cbr0/$ip_a" ] || fail "no host-local reservation of $ip_a"
+[ "$(od -An -c "$tmp/ipam/cbr0/$ip_a" | tr -d ' \n')" = 'ctr-a\r\neth0' ] ||
+	fail "reservation content: $(od -c "$tmp/ipam/cbr0/$ip_a")"
+
+# The result, as bridge gives it, the same in both modes.
+normalise() {
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for i in d["interfaces"]:
+    i["mac"] = "MAC" if len(i["mac"]) == 17 else i["mac"]
+    if i["name"].startswith("veth") and len(i["name"]) == 12:
+        i["name"] = "vethX"
+print(json.dumps(d, sort_keys=True))'
+}
+want='{"cniVersion": "1.0.0", "dns": {}, "interfaces": [{"mac": "MAC", "name": "cni0"}, {"mac": "MAC", "name": "vethX"}, {"mac": "MAC", "name": "eth0", "sandbox": "/var/run/netns/'$pa'"}], "ips": [{"address": "'$ip_a'/24", "gateway": "198.18.5.1", "interface": 2}], "routes": [{"dst": "198.18.0.0/16"}, {"dst": "0.0.0.0/0", "gw": "198.18.5.1"}]}'
+got=$(normalise <"$tmp/a.json")
+[ "$got" = "$want" ] || fail "result of ADD:
+ got  $got
+ want $want"
+
 python3 - "$tmp/state/ctr-a" <<'PY' || fail "saved delegate configuration"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -123,13 +166,23 @@ echo "== CHECK"
 # Debian's bridge 1.1.1 fails CHECK for routes without a gateway (fixed
 # upstream in containernetworking/plugins#887), so the prevResult given here
 # lists the interfaces and addresses; bridge checks those against the pod.
-python3 - "$tmp/conf.json" "$tmp/a.json" >"$tmp/check.json" <<'PY'
+# Built-in mode checks the routes too: it gets the whole result.
+python3 - "$tmp/conf.json" "$tmp/a.json" "$MODE" >"$tmp/check.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-d["prevResult"] = {k: v for k, v in json.load(open(sys.argv[2])).items() if k != "routes"}
+prev = json.load(open(sys.argv[2]))
+d["prevResult"] = prev if sys.argv[3] == "builtin" else {k: v for k, v in prev.items() if k != "routes"}
 print(json.dumps(d))
 PY
 cni CHECK ctr-a "$pa" "$tmp/check.json" >"$tmp/check.out" || fail "CHECK of a healthy pod: $(cat "$tmp/check.out")"
+if [ "$MODE" = builtin ]; then
+	ip -n "$pa" route del default
+	if cni CHECK ctr-a "$pa" "$tmp/check.json" >"$tmp/check.out"; then
+		fail "CHECK passed for a pod without its default route"
+	fi
+	grep -q 'lacks its route to 0.0.0.0/0' "$tmp/check.out" || fail "CHECK: $(cat "$tmp/check.out")"
+	ip -n "$pa" route add default via 198.18.5.1
+fi
 ip -n "$pa" addr flush dev eth0
 if cni CHECK ctr-a "$pa" "$tmp/check.json" >"$tmp/check.out"; then
 	fail "CHECK passed for a pod without its address"
@@ -203,7 +256,51 @@ ip netns exec "$node" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND=DEL 
 ! ip netns exec "$node" iptables -t nat -S 2>/dev/null | grep -q "dport 18080" ||
 	fail "portmap rule left after DEL"
 cni DEL ctr-c "$pc" "$tmp/conf-0.3.1.json" || fail "DEL c"
-cni DEL ctr-b "$pb" || fail "DEL b"
+
+echo "== STATUS and GC (CNI 1.1.0)"
+conf subnet.env 1.1.0 >"$tmp/conf-1.1.0.json"
+ip netns exec "$node" env -i CNI_COMMAND=STATUS CNI_PATH="$tmp/bin" "$tmp/bin/flannel" \
+	<"$tmp/conf-1.1.0.json" >"$tmp/status.out" || fail "STATUS: $(cat "$tmp/status.out")"
+conf missing.env 1.1.0 >"$tmp/nosubnet-1.1.0.json"
+if ip netns exec "$node" env -i CNI_COMMAND=STATUS CNI_PATH="$tmp/bin" "$tmp/bin/flannel" \
+	<"$tmp/nosubnet-1.1.0.json" >"$tmp/status.out"; then fail "STATUS ready without subnet.env"; fi
+[ "$(code "$tmp/status.out")" = 50 ] || fail "STATUS without subnet.env: $(cat "$tmp/status.out")"
+# Pod c again, then GC with only pod b valid.
+cni ADD ctr-c "$pc" >"$tmp/c.json" || fail "ADD c again: $(cat "$tmp/c.json")"
+ip_c=$(json 'd["ips"][0]["address"].split("/")[0]' <"$tmp/c.json")
+host_c=$(json 'd["interfaces"][1]["name"]' <"$tmp/c.json")
+# Debian's bridge 1.1.1 has no GC: delegate mode releases c by DEL and keeps its state file for GC.
+if [ "$MODE" = delegate ]; then
+	cp "$tmp/state/ctr-c" "$tmp/ctr-c.saved"
+	cni DEL ctr-c "$pc" || fail "DEL c"
+	cp "$tmp/ctr-c.saved" "$tmp/state/ctr-c"
+fi
+python3 - "$tmp/conf-1.1.0.json" >"$tmp/gc.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["cni.dev/valid-attachments"] = [{"containerID": "ctr-b", "ifname": "eth0"}]
+print(json.dumps(d))
+PY
+ip netns exec "$node" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND=GC \
+	CNI_PATH="$tmp/bin" "$tmp/bin/flannel" <"$tmp/gc.json" >"$tmp/gc.out" ||
+	fail "GC: $(cat "$tmp/gc.out")"
+[ ! -e "$tmp/state/ctr-c" ] || fail "GC left the state of c"
+[ -e "$tmp/state/ctr-b" ] || fail "GC removed the state of b"
+[ -e "$tmp/ipam/cbr0/$ip_b" ] || fail "GC released b's address"
+if [ "$MODE" = builtin ]; then
+	# Built-in GC releases the stale address and removes its interface.
+	[ ! -e "$tmp/ipam/cbr0/$ip_c" ] || fail "GC left c's address $ip_c"
+	! ip -n "$node" link show "$host_c" 2>/dev/null || fail "GC left $host_c"
+	ip -n "$node" link show "$(json 'd["interfaces"][1]["name"]' <"$tmp/b.json")" >/dev/null ||
+		fail "GC removed b's interface"
+fi
+
+echo "== DEL after the pod's namespace is gone (a reboot)"
+ip netns del "$pb"
+cni DEL ctr-b "$pb" >"$tmp/del.out" || fail "DEL b without its netns: $(cat "$tmp/del.out")"
 [ -z "$(ls -A "$tmp/state")" ] || fail "state left: $(ls "$tmp/state")"
+left=$(ls "$tmp/ipam/cbr0" | grep -v -e '^lock$' -e '^last_reserved_ip' || true)
+[ -z "$left" ] || fail "addresses left: $left"
+[ -z "$(ip -n "$node" -o link show type veth)" ] || fail "veths left: $(ip -n "$node" -o link show type veth)"
 
 echo "PASS"

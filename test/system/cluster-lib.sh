@@ -14,6 +14,10 @@
 #           |  cni0 (bridge, by the CNI plugin)            (+ 2001:db8:42:N::/64)
 #         [ $P-n1-p1 ] ... pods                              pod addresses from host-local
 #
+# CNI_MODE=builtin wires the pods with the plugin's built-in mode and a
+# CNI_PATH without any other plugin; the default (delegate) runs Debian's
+# bridge and host-local from /usr/lib/cni, as upstream's plugin does.
+#
 # Nothing is added to the root namespace. cluster_cleanup (trap) removes
 # every namespace, process and file this created.
 
@@ -26,6 +30,8 @@ CNI_PLUGIN=$BUILD_DIR/cmd/flannel
 APISERVER=$SRC_DIR/test/apiserver/kube-apiserver.py
 KCTL=$SRC_DIR/test/apiserver/kubectl-lite.py
 DEBIAN_CNI_DIR=/usr/lib/cni
+CNI_MODE=${CNI_MODE:-delegate}
+case $CNI_MODE in delegate | builtin) ;; *) echo "FAIL: CNI_MODE=$CNI_MODE" >&2; exit 1 ;; esac
 
 NS_UL=$P-ul
 API_IP=203.0.113.254
@@ -177,8 +183,8 @@ except urllib.error.HTTPError as e:
 
 node_ready() { http_get "$1" /readyz >/dev/null; }
 
-# add_pod N I: a pod namespace wired by the real flannel CNI plugin (and
-# Debian's bridge + host-local), run inside the node's namespace.
+# add_pod N I: a pod namespace wired by the real flannel CNI plugin (in
+# delegate mode with Debian's bridge + host-local), run inside the node's namespace.
 add_pod() {
 	local n=$1 i=$2 pns out
 	pns=$(pod_ns "$n" "$i")
@@ -194,11 +200,15 @@ del_pod() {
 }
 
 cni_exec() {
-	local n=$1 cmd=$2 pns=$3
+	local n=$1 cmd=$2 pns=$3 path=$DEBIAN_CNI_DIR
+	if [ "$CNI_MODE" = builtin ]; then
+		path=$WORK/cni-bin # no other plugin: built-in mode needs none
+		mkdir -p "$path"
+	fi
 	in_node "$n" env -i PATH="$PATH" CNI_COMMAND="$cmd" CNI_CONTAINERID="$pns" \
-		CNI_NETNS="/run/netns/$pns" CNI_IFNAME=eth0 CNI_PATH="$DEBIAN_CNI_DIR" \
+		CNI_NETNS="/run/netns/$pns" CNI_IFNAME=eth0 CNI_PATH="$path" \
 		"$CNI_PLUGIN" <<-EOF
-			{ "cniVersion": "1.0.0", "name": "cbr0", "type": "flannel",
+			{ "cniVersion": "1.0.0", "name": "cbr0", "type": "flannel", "mode": "$CNI_MODE",
 			  "subnetFile": "$WORK/n$n/run/subnet.env", "dataDir": "$WORK/n$n/cni/data",
 			  "ipam": { "dataDir": "$WORK/n$n/cni/ipam" },
 			  "delegate": { "hairpinMode": true, "isDefaultGateway": true } }

@@ -30,6 +30,7 @@ static void test_defaults(void **state)
 	assert_null(c.runtime_config);
 	assert_null(c.prev_result);
 	assert_null(c.valid_attachments);
+	assert_int_equal(c.mode, CNI_MODE_DELEGATE);
 	cni_conf_done(&c);
 	(void)state;
 }
@@ -51,6 +52,12 @@ static void test_full(void **state)
 	assert_null(c.runtime_config); /* null is absent */
 	assert_non_null(c.prev_result);
 	assert_non_null(c.valid_attachments);
+	assert_int_equal(c.mode, CNI_MODE_DELEGATE);
+	cni_conf_done(&c);
+
+	const char *builtin = "{\"name\":\"cbr0\",\"mode\":\"builtin\"}";
+	assert_int_equal(cni_conf_parse(builtin, strlen(builtin), &c, &err), 0);
+	assert_int_equal(c.mode, CNI_MODE_BUILTIN);
 	cni_conf_done(&c);
 	(void)state;
 }
@@ -86,6 +93,9 @@ static void test_errors(void **state)
 	rejects("{\"name\":\"n\",\"runtimeConfig\":1}", -EINVAL,
 		"runtimeConfig: must be an object");
 	rejects("{\"name\":\"n\",\"prevResult\":true}", -EINVAL, "prevResult: must be an object");
+	rejects("{\"name\":\"n\",\"mode\":\"Builtin\"}", -EINVAL,
+		"mode: must be \"delegate\" or \"builtin\"");
+	rejects("{\"name\":\"n\",\"mode\":true}", -EINVAL, "mode: must be");
 	rejects("{\"name\":\"n\",\"cni.dev/valid-attachments\":{}}", -EINVAL,
 		"cni.dev/valid-attachments: must be an array");
 	(void)state;

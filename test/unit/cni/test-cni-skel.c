@@ -69,6 +69,10 @@ static int fake_read_stdin(void *userdata, size_t max, char **ret, size_t *ret_l
 	return *ret ? 0 : -ENOMEM;
 }
 
+/* VERSION answers of a delegate that speaks CNI 1.1.0, and of Debian's bridge 1.1.1. */
+#define VERSION_1_1 "{\"cniVersion\":\"1.1.0\",\"supportedVersions\":[\"1.0.0\",\"1.1.0\"]}"
+#define VERSION_1_0 "{\"cniVersion\":\"1.0.0\",\"supportedVersions\":[\"0.3.1\",\"1.0.0\"]}"
+
 static int fake_exec(void *userdata, const struct cni_exec_req *req, struct cni_exec_result *ret)
 {
 	struct fake *f = userdata;
@@ -446,22 +450,40 @@ static void test_gc(void **state)
 	memcpy(f->env, env, sizeof(env));
 	set_conf(f, "1.1.0",
 		 ",\"cni.dev/valid-attachments\":[{\"containerID\":\"live\",\"ifname\":\"eth0\"}]");
-	/* A delegate that predates GC says "incompatible version": not our failure. */
-	f->replies[0] = (struct reply){.status = 1,
+	/* A delegate that speaks 1.1.0 but says "incompatible version": not our failure. */
+	f->replies[0] = (struct reply){.out = VERSION_1_1};
+	f->replies[1] = (struct reply){.status = 1,
 				       .out = "{\"code\":1,\"msg\":\"incompatible CNI versions\"}"};
 	assert_int_equal(run(f), 0);
-	assert_int_equal(f->n_calls, 1);
-	assert_string_equal(f->calls[0].command, "GC");
-	assert_non_null(strstr(f->calls[0].config,
+	assert_int_equal(f->n_calls, 2);
+	assert_string_equal(f->calls[0].command, "VERSION");
+	assert_string_equal(f->calls[1].command, "GC");
+	assert_non_null(strstr(f->calls[1].config,
 			       "\"cni.dev/valid-attachments\":[{\"containerID\":"
 			       "\"live\",\"ifname\":\"eth0\"}]"));
 	assert_true(state_exists(f, "live"));
 	assert_false(state_exists(f, "stale"));
 
 	/* Other delegate errors are reported. */
-	f->replies[0] = (struct reply){.status = 1, .out = "{\"code\":999,\"msg\":\"ipam busy\"}"};
+	f->replies[0] = (struct reply){.out = VERSION_1_1};
+	f->replies[1] = (struct reply){.status = 1, .out = "{\"code\":999,\"msg\":\"ipam busy\"}"};
 	run(f);
 	expect_error(f, 999, "ipam busy");
+
+	/* Without cni.dev/valid-attachments nothing is removed: every pod would look stale. */
+	set_conf(f, "1.1.0", NULL);
+	run(f);
+	expect_error(f, 7, "GC needs cni.dev/valid-attachments");
+	assert_int_equal(f->n_calls, 0);
+	assert_true(state_exists(f, "live"));
+	set_conf(f, "1.1.0",
+		 ",\"cni.dev/valid-attachments\":[{\"containerID\":\"live\",\"ifname\":\"eth0\"}]");
+
+	/* A delegate that predates 1.1.0 (Debian's bridge 1.1.1) is not asked. */
+	f->replies[0] = (struct reply){.out = VERSION_1_0};
+	assert_int_equal(run(f), 0);
+	assert_int_equal(f->n_calls, 1);
+	assert_string_equal(f->calls[0].command, "VERSION");
 }
 
 static void test_status(void **state)
@@ -475,12 +497,28 @@ static void test_status(void **state)
 	assert_int_equal(f->n_calls, 0);
 
 	write_subnet_env(f);
-	f->replies[0] = (struct reply){.out = ""};
+	f->replies[0] = (struct reply){.out = VERSION_1_1};
+	f->replies[1] = (struct reply){.out = ""};
 	assert_int_equal(run(f), 0);
-	assert_string_equal(f->calls[0].command, "STATUS");
-	f->replies[0] = (struct reply){.status = 1, .out = "{\"code\":51,\"msg\":\"degraded\"}"};
+	assert_string_equal(f->calls[1].command, "STATUS");
+	f->replies[0] = (struct reply){.out = VERSION_1_1};
+	f->replies[1] = (struct reply){.status = 1, .out = "{\"code\":51,\"msg\":\"degraded\"}"};
 	run(f);
 	expect_error(f, 51, "degraded");
+
+	/* Debian's bridge 1.1.1 answers STATUS with code 3 "missing containerID": not asked. */
+	f->replies[0] = (struct reply){.out = VERSION_1_0};
+	assert_int_equal(run(f), 0);
+	assert_int_equal(f->n_calls, 1);
+
+	/* Built-in mode: ready iff subnet.env is there, no delegate involved. */
+	set_conf(f, "1.1.0", ",\"mode\":\"builtin\"");
+	assert_int_equal(run(f), 0);
+	assert_int_equal(f->n_calls, 0);
+	assert_int_equal(unlink(f->subnet_file), 0);
+	run(f);
+	expect_error(f, 50, "failed to load flannel 'subnet.env' file");
+	assert_int_equal(f->n_calls, 0);
 }
 
 int main(void)
