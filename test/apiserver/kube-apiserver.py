@@ -117,6 +117,8 @@ SMP_MERGE_KEYS = {
     ("status", "addresses"): "type",
     ("status", "volumesAttached"): "name",
     ("metadata", "ownerReferences"): "uid",
+    ("status", "podIPs"): "ip",  # Pods (fact PO4)
+    ("status", "containerStatuses"): "name",
 }
 SMP_PRIMITIVE_MERGE = {("spec", "podCIDRs"), ("metadata", "finalizers")}
 # Lists that must be lists when a patch names them (else 422 "cannot restore slice").
@@ -706,7 +708,6 @@ class Store:
         self.rv = 100
         self.nodes = {}
         self.names = []
-        self.pods = {}
         self.events = []
         self.event_rvs = []
         self.log_floor = self.rv
@@ -715,6 +716,7 @@ class Store:
         self.last_node_event_rv = 0
         self.max_events = max_events
         self.changed = None
+        self.res = make_resources(self)
 
     def notify(self):
         if self.changed is not None and not self.changed.done():
@@ -792,6 +794,8 @@ class Store:
         del self.events[:keep]
         del self.event_rvs[:keep]
         self.log_floor = max(self.log_floor, floor)
+        for res in self.res.values():
+            res.compact(floor)
         return self.rv
 
     def restart(self):
@@ -801,7 +805,410 @@ class Store:
 
 
 # ---------------------------------------------------------------------------------------
+# Namespaces, Pods, NetworkPolicies (recordings 100-196, README facts N, NP, PO, RV)
+
+NS_BOOKMARK = ('{"type":"BOOKMARK","object":{"kind":"Namespace","apiVersion":"v1","metadata":'
+               '{"resourceVersion":"%d","creationTimestamp":null},"spec":{},"status":{}}}\n')
+POD_BOOKMARK = ('{"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1","metadata":'
+                '{"resourceVersion":"%d","creationTimestamp":null},"spec":{"containers":null},"status":{}}}\n')
+NETPOL_BOOKMARK = ('{"type":"BOOKMARK","object":{"kind":"NetworkPolicy","apiVersion":"networking.k8s.io/v1",'
+                   '"metadata":{"resourceVersion":"%d","creationTimestamp":null},"spec":{"podSelector":{}},'
+                   '"status":{}}}\n')
+
+DNS1123_LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+POD_SPEC_ORDER = ("volumes", "initContainers", "containers", "restartPolicy", "terminationGracePeriodSeconds",
+                  "activeDeadlineSeconds", "dnsPolicy", "nodeSelector", "serviceAccountName", "serviceAccount",
+                  "nodeName", "hostNetwork", "hostPID", "hostIPC", "securityContext", "hostname", "subdomain",
+                  "affinity", "schedulerName", "tolerations", "priorityClassName", "priority", "enableServiceLinks",
+                  "preemptionPolicy")
+CONTAINER_ORDER = ("name", "image", "command", "args", "workingDir", "ports", "env", "resources", "volumeMounts",
+                   "terminationMessagePath", "terminationMessagePolicy", "imagePullPolicy", "securityContext")
+CONTAINER_PORT_ORDER = ("name", "hostPort", "containerPort", "protocol", "hostIP")
+POD_STATUS_ORDER = ("phase", "conditions", "message", "reason", "hostIP", "podIP", "podIPs", "startTime",
+                    "containerStatuses", "qosClass")
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+
+def ordered(d, order):
+    if not isinstance(d, dict):
+        return d
+    out = {k: d[k] for k in order if k in d}
+    out.update((k, v) for k, v in d.items() if k not in out)
+    return out
+
+
+def norm_meta(meta):
+    m = ordered(meta, META_ORDER)
+    for k in ("labels", "annotations"):
+        if isinstance(m.get(k), dict):
+            m[k] = dict(sorted(m[k].items()))
+    return m
+
+
+def normalize_obj(kind, api, obj, spec_fn=None, status_fn=None):
+    out = {"kind": kind, "apiVersion": api, "metadata": norm_meta(obj.get("metadata") or {})}
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    out["spec"] = spec_fn(spec) if spec_fn else spec
+    status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
+    out["status"] = status_fn(status) if status_fn else status
+    return out
+
+
+def pod_spec_order(spec):
+    spec = ordered(spec, POD_SPEC_ORDER)
+    for key in ("containers", "initContainers"):
+        if isinstance(spec.get(key), list):
+            spec[key] = [ordered(c, CONTAINER_ORDER) for c in spec[key]]
+            for c in spec[key]:
+                if isinstance(c, dict) and isinstance(c.get("ports"), list):
+                    c["ports"] = [ordered(p, CONTAINER_PORT_ORDER) for p in c["ports"]]
+    return spec
+
+
+def pod_status_order(status):
+    status = ordered(status, POD_STATUS_ORDER)
+    for key, order in (("conditions", ("type", "status", "lastProbeTime", "lastTransitionTime", "reason", "message")),
+                       ("containerStatuses", ("name", "state", "lastState", "ready", "restartCount", "image",
+                                              "imageID", "containerID", "started"))):
+        if isinstance(status.get(key), list):
+            status[key] = [ordered(x, order) for x in status[key]]
+    if isinstance(status.get("conditions"), list):
+        for c in status["conditions"]:
+            if isinstance(c, dict):
+                c.setdefault("lastProbeTime", None)  # a non-omitempty Go field
+        status["conditions"] = [ordered(x, ("type", "status", "lastProbeTime")) for x in status["conditions"]]
+    return status
+
+
+def netpol_spec_order(spec):
+    def peer(p):
+        return ordered(p, ("podSelector", "namespaceSelector", "ipBlock"))
+
+    def port(p):
+        return ordered(p, ("protocol", "port", "endPort"))
+
+    def rule(r, peers):
+        r = ordered(r, ("ports", peers))
+        if isinstance(r, dict):
+            if isinstance(r.get("ports"), list):
+                r["ports"] = [port(p) for p in r["ports"]]
+            if isinstance(r.get(peers), list):
+                r[peers] = [peer(p) for p in r[peers]]
+        return r
+
+    spec = ordered(spec, ("podSelector", "ingress", "egress", "policyTypes"))
+    for key, peers in (("ingress", "from"), ("egress", "to")):
+        if isinstance(spec.get(key), list):
+            spec[key] = [rule(r, peers) for r in spec[key]]
+    return spec
+
+
+def default_namespace(obj, name):
+    meta = obj["metadata"]
+    labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+    labels["kubernetes.io/metadata.name"] = name  # fact N1: always, on every write
+    meta["labels"] = labels
+    obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+    obj.setdefault("status", {}).setdefault("phase", "Active")
+
+
+def default_pod(obj):
+    spec = obj.setdefault("spec", {})
+    vol = "kube-api-access-" + "".join(random.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
+    spec.setdefault("volumes", []).append({"name": vol, "projected": {"sources": [
+        {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+        {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1",
+                                                                      "fieldPath": "metadata.namespace"}}]}}],
+        "defaultMode": 420}})
+    for c in spec.get("containers") or []:
+        if not isinstance(c, dict):
+            continue
+        for p in c.get("ports") or []:
+            if isinstance(p, dict):
+                p.setdefault("protocol", "TCP")
+                if spec.get("hostNetwork") is True:
+                    p.setdefault("hostPort", p.get("containerPort"))
+        c.setdefault("resources", {})
+        c.setdefault("volumeMounts", []).append({"name": vol, "readOnly": True,
+                                                 "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"})
+        c.setdefault("terminationMessagePath", "/dev/termination-log")
+        c.setdefault("terminationMessagePolicy", "File")
+        c.setdefault("imagePullPolicy", "IfNotPresent")
+    for k, v in (("restartPolicy", "Always"), ("terminationGracePeriodSeconds", 30), ("dnsPolicy", "ClusterFirst"),
+                 ("serviceAccountName", "default"), ("serviceAccount", "default"), ("securityContext", {}),
+                 ("schedulerName", "default-scheduler"),
+                 ("tolerations", [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
+                                   "tolerationSeconds": 300},
+                                  {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute",
+                                   "tolerationSeconds": 300}]),
+                 ("priority", 0), ("enableServiceLinks", True), ("preemptionPolicy", "PreemptLowerPriority")):
+        spec.setdefault(k, v)
+    obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}  # fact PO1: no kubelet, no addresses
+
+
+def default_netpol(obj):
+    spec = obj.setdefault("spec", {})
+    for key in ("ingress", "egress"):
+        for r in spec.get(key) or []:
+            for p in (r.get("ports") or []) if isinstance(r, dict) else []:
+                if isinstance(p, dict) and "protocol" not in p:
+                    p["protocol"] = "TCP"
+    if not spec.get("policyTypes"):  # fact NP2
+        spec["policyTypes"] = ["Ingress"] + (["Egress"] if spec.get("egress") else [])
+    obj["status"] = {}
+
+
+def _cidr(text):
+    try:
+        return ipaddress.ip_network(text, strict=False) if isinstance(text, str) and "/" in text else None
+    except ValueError:
+        return None
+
+
+def validate_netpol(obj):
+    """[(reason, field, message)] as the v1.24 validation reports them (fact NP8)."""
+    causes = []
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return [("FieldValueRequired", "spec", "Required value")]
+    for i, t in enumerate(spec.get("policyTypes") or []):
+        if t not in ("Ingress", "Egress"):
+            causes.append(("FieldValueNotSupported", "spec.policyTypes[%d]" % i,
+                           'Unsupported value: %s: supported values: "Ingress", "Egress"' % json.dumps(t)))
+    for key, peers in (("ingress", "from"), ("egress", "to")):
+        for ri, rule in enumerate(spec.get(key) or []):
+            if not isinstance(rule, dict):
+                continue
+            for pi, p in enumerate(rule.get("ports") or []):
+                f = "spec.%s[%d].ports[%d]" % (key, ri, pi)
+                if not isinstance(p, dict):
+                    continue
+                proto = p.get("protocol", "TCP")
+                if proto not in PROTOCOLS:
+                    causes.append(("FieldValueNotSupported", f + ".protocol",
+                                   'Unsupported value: %s: supported values: "TCP", "UDP", "SCTP"' % json.dumps(proto)))
+                port = p.get("port")
+                if isinstance(port, int) and not isinstance(port, bool) and not 1 <= port <= 65535:
+                    causes.append(("FieldValueInvalid", f + ".port",
+                                   "Invalid value: %d: must be between 1 and 65535, inclusive" % port))
+                end = p.get("endPort")
+                if end is not None:
+                    if port is None:
+                        causes.append(("FieldValueInvalid", f + ".endPort",
+                                       "Invalid value: %s: may not be specified when `port` is not specified" % end))
+                    elif isinstance(port, str):
+                        causes.append(("FieldValueInvalid", f + ".endPort",
+                                       "Invalid value: %s: may not be specified when `port` is non-numeric" % end))
+                    elif isinstance(end, int) and end < port:
+                        causes.append(("FieldValueInvalid", f + ".endPort",
+                                       "Invalid value: %d: must be greater than or equal to `port`" % port))
+            for qi, peer in enumerate(rule.get(peers) or []):
+                f = "spec.%s[%d].%s[%d]" % (key, ri, peers, qi)
+                if not isinstance(peer, dict) or "ipBlock" not in peer:
+                    continue
+                if "podSelector" in peer or "namespaceSelector" in peer:
+                    causes.append(("FieldValueForbidden", f, "Forbidden: may not specify both ipBlock and another peer"))
+                    continue
+                blk = peer["ipBlock"] if isinstance(peer["ipBlock"], dict) else {}
+                net = _cidr(blk.get("cidr"))
+                if net is None:
+                    causes.append(("FieldValueInvalid", f + ".ipBlock.cidr",
+                                   "Invalid value: %s: not a valid CIDR" % json.dumps(blk.get("cidr"))))
+                    continue
+                for ei, ex in enumerate(blk.get("except") or []):
+                    en = _cidr(ex)
+                    if en is None or en.version != net.version or not en.subnet_of(net) or en.prefixlen <= net.prefixlen:
+                        causes.append(("FieldValueInvalid", f + ".ipBlock.except[%d]" % ei,
+                                       "Invalid value: %s: must be a strict subset of `cidr`" % json.dumps(ex)))
+    return causes
+
+
+def validate_pod_status(obj):
+    status = obj.get("status") or {}
+    ips = status.get("podIPs")
+    if not isinstance(ips, list):
+        return []
+    fams = [ipaddress.ip_address(p["ip"]).version for p in ips
+            if isinstance(p, dict) and isinstance(p.get("ip"), str) and _is_ip(p["ip"])]
+    if len(fams) != len(ips) or len(set(fams)) != len(fams):
+        shown = ", ".join('core.PodIP{IP:"%s"}' % (p.get("ip") if isinstance(p, dict) else p) for p in ips)
+        return [("FieldValueInvalid", "status.podIPs",
+                 "Invalid value: []core.PodIP{%s}: may specify no more than one IP for each IP family" % shown)]
+    return []
+
+
+def _is_ip(s):
+    try:
+        ipaddress.ip_address(s)
+        return True
+    except ValueError:
+        return False
+
+
+def parse_label_selector(text):
+    """A predicate on a labels dict for the set-based syntax (fact PO8); ApiError when malformed."""
+    preds = []
+    terms, depth, cur = [], 0, ""
+    for ch in text:
+        if ch == "," and depth == 0:
+            terms.append(cur)
+            cur = ""
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        cur += ch
+    terms.append(cur)
+    for term in filter(None, (t.strip() for t in terms)):
+        m = re.fullmatch(r"([A-Za-z0-9./_-]+)\s+(in|notin)\s+\(([^)]*)\)", term)
+        if m:
+            key, op, vals = m.group(1), m.group(2), {v.strip() for v in m.group(3).split(",") if v.strip()}
+            preds.append(lambda lb, key=key, op=op, vals=vals: (lb.get(key) in vals) == (op == "in")
+                         if key in lb else op == "notin")
+            continue
+        m = re.fullmatch(r"(!?)([A-Za-z0-9./_-]+)(?:\s*(==|!=|=)\s*([A-Za-z0-9._-]*))?", term)
+        if not m:
+            raise ApiError(400, "BadRequest", "unable to parse requirement: %s" % term)
+        neg, key, op, value = m.groups()
+        if op is None:
+            preds.append(lambda lb, key=key, neg=neg: (key in lb) != bool(neg))
+        else:
+            preds.append(lambda lb, key=key, op=op, value=value: (lb.get(key) == value) == (op != "!="))
+    return lambda labels: all(p(labels) for p in preds)
+
+
+class ObjRec:
+    """A committed object of a Resource: dict + pre-rendered JSON (never mutated)."""
+
+    __slots__ = ("obj", "item", "full", "name", "rv")
+
+    def __init__(self, key, obj):
+        self.obj = obj
+        self.name = key
+        self.rv = int(obj["metadata"]["resourceVersion"])
+        self.full = gojson(obj)
+        item = dict(obj)
+        item.pop("kind", None)
+        item.pop("apiVersion", None)
+        self.item = gojson(item)
+
+
+class Resource:
+    """One kind's objects and event log, on the store's shared resourceVersion counter."""
+
+    def __init__(self, store, name, kind, group, namespaced, normalize, bookmark, fields):
+        self.store = store
+        self.name, self.kind, self.group, self.namespaced = name, kind, group, namespaced
+        self.api = group + "/v1" if group else "v1"
+        self.normalize = normalize
+        self.bookmark = bookmark
+        self.fields = fields  # field selector name -> getter
+        self.recs = {}
+        self.names = []
+        self.events = []
+        self.event_rvs = []
+        self.log_floor = store.rv
+        self.last_event_rv = 0
+
+    def full_name(self):
+        return self.name + ("." + self.group if self.group else "")
+
+    def details(self, name=None):
+        d = {"name": name} if name is not None else {}
+        if self.group:
+            d["group"] = self.group
+        d["kind"] = self.name
+        return d
+
+    def not_found(self, name):
+        return ApiError(404, "NotFound", '%s "%s" not found' % (self.full_name(), name), self.details(name))
+
+    def _log(self, etype, key, full, prev):
+        st = self.store
+        ev = Event(st.rv, etype, key, full, prev)
+        self.events.append(ev)
+        self.event_rvs.append(ev.rv)
+        self.last_event_rv = ev.rv
+        if len(self.events) > st.max_events:
+            drop = len(self.events) - st.max_events // 2
+            self.log_floor = self.events[drop - 1].rv
+            del self.events[:drop]
+            del self.event_rvs[:drop]
+        st.notify()
+
+    def commit(self, key, obj, etype):
+        obj["metadata"]["resourceVersion"] = str(self.store.next_rv())
+        rec = ObjRec(key, self.normalize(obj))
+        prev = self.recs.get(key)
+        if prev is None:
+            bisect.insort(self.names, key)
+        self.recs[key] = rec
+        self._log(etype, key, rec.full, prev)
+        return rec
+
+    def delete(self, key):
+        prev = self.recs.pop(key)
+        self.names.pop(bisect.bisect_left(self.names, key))
+        obj = json.loads(prev.full)
+        obj["metadata"]["resourceVersion"] = str(self.store.next_rv())
+        self._log("DELETED", key, gojson(obj), prev)
+        return prev
+
+    def since(self, rv):
+        if rv < self.log_floor:
+            return None
+        return self.events[bisect.bisect_right(self.event_rvs, rv):]
+
+    def snapshot(self, rv):
+        if rv >= self.store.rv:
+            return self.names, self.recs
+        state = dict(self.recs)
+        for ev in reversed(self.since(rv) or []):
+            if ev.type == "ADDED":
+                state.pop(ev.name, None)
+            else:
+                state[ev.name] = ev.prev
+        return sorted(state), state
+
+    def compact(self, floor):
+        keep = bisect.bisect_right(self.event_rvs, floor)
+        del self.events[:keep]
+        del self.event_rvs[:keep]
+        self.log_floor = max(self.log_floor, floor)
+
+
+def _meta_get(field):
+    return lambda o: str((o.get("metadata") or {}).get(field, ""))
+
+
+def make_resources(store):
+    return {
+        "namespaces": Resource(store, "namespaces", "Namespace", "", False,
+                               lambda o: normalize_obj("Namespace", "v1", o), NS_BOOKMARK,
+                               {"metadata.name": _meta_get("name"),
+                                "status.phase": lambda o: str((o.get("status") or {}).get("phase", ""))}),
+        "pods": Resource(store, "pods", "Pod", "", True,
+                         lambda o: normalize_obj("Pod", "v1", o, pod_spec_order, pod_status_order), POD_BOOKMARK,
+                         {"metadata.name": _meta_get("name"), "metadata.namespace": _meta_get("namespace"),
+                          "spec.nodeName": lambda o: str((o.get("spec") or {}).get("nodeName", "")),
+                          "spec.restartPolicy": lambda o: str((o.get("spec") or {}).get("restartPolicy", "")),
+                          "spec.schedulerName": lambda o: str((o.get("spec") or {}).get("schedulerName", "")),
+                          "spec.serviceAccountName": lambda o: str((o.get("spec") or {}).get("serviceAccountName", "")),
+                          "status.phase": lambda o: str((o.get("status") or {}).get("phase", "")),
+                          "status.podIP": lambda o: str((o.get("status") or {}).get("podIP", "")),
+                          "status.nominatedNodeName": lambda o: ""}),
+        "networkpolicies": Resource(store, "networkpolicies", "NetworkPolicy", "networking.k8s.io", True,
+                                    lambda o: normalize_obj("NetworkPolicy", "networking.k8s.io/v1", o,
+                                                            netpol_spec_order), NETPOL_BOOKMARK,
+                                    {"metadata.name": _meta_get("name"),
+                                     "metadata.namespace": _meta_get("namespace")}),
+    }
+
+
+# ---------------------------------------------------------------------------------------
 # Users and authorization
+
+CONTROL_OBJECT_CMDS = ("add_namespace", "add_pod", "delete_pod", "create", "get", "list", "patch", "delete")
 
 
 class User:
@@ -1048,8 +1455,8 @@ class Server:
         if not specs:
             specs = ["admin::admin", "flannel::flannel"]
         for spec in specs:
-            parts = spec.split(":", 2)
-            if len(parts) != 3 or not re.fullmatch(r"[A-Za-z0-9][-A-Za-z0-9_.@]*", parts[0]):
+            parts = spec.rsplit(":", 2)  # a ServiceAccount's name has colons, a token none
+            if len(parts) != 3 or not re.fullmatch(r"[A-Za-z0-9][-A-Za-z0-9_.@:]*", parts[0]):
                 raise ValueError("--user %r is not NAME:TOKEN:VERBS" % spec)
             name, token, verbs = parts
             if token and not re.fullmatch(r"[\x21-\x7e]+", token):
@@ -1455,6 +1862,10 @@ class Server:
     async def route(self, conn, req, user):
         path = req.path
         uname = user.name if user else "system:anonymous"
+        group = ""
+        if path.startswith("/apis/networking.k8s.io/v1/"):
+            group = "networking.k8s.io"
+            path = "/api/v1/" + path[len("/apis/networking.k8s.io/v1/"):]
         if not path.startswith("/api/") and path != "/api":
             req.verb = {"GET": "get", "HEAD": "get", "POST": "post", "PUT": "put", "PATCH": "patch",
                         "DELETE": "delete"}.get(req.method, req.method.lower())
@@ -1477,6 +1888,8 @@ class Server:
             namespace = rest[1]
             rest = rest[2:]
         resource = rest[0]
+        if (resource == "networkpolicies") != bool(group):
+            raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
         name = rest[1] if len(rest) > 1 else None
         sub = "/".join(rest[2:]) if len(rest) > 2 else None
         is_watch = False
@@ -1488,11 +1901,15 @@ class Server:
         req.verb = verb
         full_res = resource + ("/" + sub if sub else "")
         if user is None or not user.allowed(verb, full_res):
-            who = name and '%s "%s"' % (resource, name) or resource
+            res_name = resource + ("." + group if group else "")
+            who = name and '%s "%s"' % (res_name, name) or res_name
             scope = 'in the namespace "%s"' % namespace if namespace else "at the cluster scope"
-            details = {"name": name, "kind": resource} if name else {"kind": resource}
-            raise ApiError(403, "Forbidden", '%s is forbidden: User "%s" cannot %s resource "%s" in API group "" %s'
-                           % (who, uname, verb, full_res, scope), details)
+            details = {"name": name} if name else {}
+            if group:
+                details["group"] = group
+            details["kind"] = resource
+            raise ApiError(403, "Forbidden", '%s is forbidden: User "%s" cannot %s resource "%s" in API group "%s" %s'
+                           % (who, uname, verb, full_res, group, scope), details)
         fail = self.injected_failure(req)
         if fail:
             code = fail["code"]
@@ -1524,13 +1941,9 @@ class Server:
                     await self.send(conn, req, 200, gojson(body) + b"\n", user)
                     return True
             raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
-        if resource == "pods" and namespace is not None and name and sub is None:
-            if req.method in ("GET", "HEAD"):
-                pod = self.store.pods.get((namespace, name))
-                if pod is None:
-                    raise ApiError(404, "NotFound", 'pods "%s" not found' % name, {"name": name, "kind": "pods"})
-                return await self.send_obj(conn, req, user, gojson(pod))
-            raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
+        res = self.store.res.get(resource)
+        if res is not None and (namespace is None or res.namespaced):
+            return await self.object_route(conn, req, user, res, namespace, name, sub, is_watch)
         raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
 
     async def non_resource(self, conn, req, user):
@@ -1558,8 +1971,12 @@ class Server:
                     "shortNames": ["no"], "storageVersionHash": "XwShjMxG9Fs="},
                    {"name": "nodes/status", "singularName": "", "namespaced": False, "kind": "Node",
                     "verbs": ["get", "patch", "update"]},
+                   {"name": "namespaces", "singularName": "", "namespaced": False, "kind": "Namespace",
+                    "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"], "shortNames": ["ns"]},
                    {"name": "pods", "singularName": "", "namespaced": True, "kind": "Pod",
-                    "verbs": ["get"], "shortNames": ["po"]}]
+                    "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"], "shortNames": ["po"]},
+                   {"name": "pods/status", "singularName": "", "namespaced": True, "kind": "Pod",
+                    "verbs": ["get", "patch", "update"]}]
             body = {"kind": "APIResourceList", "groupVersion": "v1", "resources": res}
             await self.send(conn, req, 200, gojson(body) + b"\n", user)
         else:
@@ -1804,6 +2221,433 @@ class Server:
                 except (asyncio.CancelledError, ConnectionError, OSError, ssl.SSLError):
                     pass
 
+    # ----- Namespaces, Pods, NetworkPolicies
+
+    def obj_key(self, res, namespace, name):
+        return "%s/%s" % (namespace, name) if res.namespaced else name
+
+    def get_obj(self, res, namespace, name):
+        rec = res.recs.get(self.obj_key(res, namespace, name))
+        if rec is None:
+            raise res.not_found(name)
+        return rec
+
+    def obj_selectors(self, req, res, namespace):
+        preds = []
+        if namespace is not None:
+            preds.append(lambda o: o["metadata"].get("namespace") == namespace)
+        fs = req.query.get("fieldSelector", "")
+        for term in filter(None, fs.split(",")):
+            m = re.fullmatch(r"([A-Za-z0-9.]+)\s*(==|!=|=)\s*(.*)", term)
+            if not m:
+                raise ApiError(400, "BadRequest", "invalid selector: '%s'; can't understand '%s'" % (fs, term))
+            field, op, value = m.groups()
+            get = res.fields.get(field)
+            if get is None:
+                raise ApiError(400, "BadRequest", "field label not supported: %s" % field)
+            preds.append(lambda o, get=get, op=op, value=value: (get(o) == value) == (op != "!="))
+        ls = req.query.get("labelSelector", "")
+        if ls:
+            lp = parse_label_selector(ls)
+            preds.append(lambda o, lp=lp: lp(o["metadata"].get("labels") or {}))
+        if not preds:
+            return None
+        return lambda o: all(p(o) for p in preds)
+
+    async def object_route(self, conn, req, user, res, namespace, name, sub, is_watch):
+        if name is None:
+            if req.method in ("GET", "HEAD"):
+                if is_watch:
+                    return await self.watch_objects(conn, req, user, res, namespace)
+                return await self.list_objects(conn, req, user, res, namespace)
+            if req.method == "POST" and (namespace is not None or not res.namespaced):
+                return await self.post_object(conn, req, user, res, namespace)
+        elif namespace is not None or not res.namespaced:
+            if req.method in ("GET", "HEAD") and sub in (None, "status"):
+                return await self.send_obj(conn, req, user, self.get_obj(res, namespace, name).full)
+            if req.method == "PATCH" and (sub is None or (sub == "status" and res.name != "networkpolicies")):
+                return await self.patch_object(conn, req, user, res, namespace, name, sub)
+            if req.method == "DELETE" and sub is None:
+                return await self.delete_object(conn, req, user, res, namespace, name)
+            if req.method == "PUT" and sub is None:
+                new = self.parse_body(req)
+                old = self.get_obj(res, namespace, name)
+                want = (new.get("metadata") or {}).get("resourceVersion") if isinstance(new, dict) else None
+                if want not in (None, "") and str(want) != str(old.rv):
+                    raise ApiError(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": the object has been '
+                                   "modified; please apply your changes to the latest version and try again"
+                                   % (res.full_name(), name), res.details(name))
+                rec = self.update_object(res, namespace, name, new, None, self.manager(req), new)
+                return await self.send_obj(conn, req, user, rec.full)
+        raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
+
+    async def list_objects(self, conn, req, user, res, namespace):
+        q = req.query
+        st = self.store
+        limit = parse_int("limit", q["limit"]) if q.get("limit") else 0
+        cont = q.get("continue", "")
+        rv_param = q.get("resourceVersion", "")
+        match = q.get("resourceVersionMatch", "")
+        pred = self.obj_selectors(req, res, namespace)
+        start = ""
+        if cont:
+            crv, start = decode_continue(cont)
+            if crv < max(st.etcd_compacted, res.log_floor):
+                raise ApiError(410, "Expired", "The provided continue parameter is too old to display a consistent list "
+                               "result. You can start a new list without the continue parameter, or use the continue "
+                               "token in this response to retrieve the remainder of the results. Continuing with the "
+                               "provided token results in an inconsistent list - objects that were created, modified, "
+                               "or deleted between the time the first chunk was returned and now may show up in the "
+                               "list.", None, {"continue": encode_continue(-1, start)})
+            at = crv
+        elif rv_param and rv_param != "0" and (limit > 0 or match == "Exact"):
+            at = parse_rv(rv_param)
+            if at < max(st.etcd_compacted, res.log_floor):
+                raise ApiError(410, "Expired", "The resourceVersion for the provided list is too old.")
+        else:
+            if rv_param == "0":
+                limit = 0  # the watch cache ignores limit (fact PO9)
+            at = st.rv
+        names, recs = res.snapshot(at)
+        if namespace is not None:
+            lo = bisect.bisect_left(names, namespace + "/")
+            hi = bisect.bisect_left(names, namespace + "0")  # '0' follows '/'
+            names = names[lo:hi]
+        idx = bisect.bisect_left(names, start) if start else 0
+        items = []
+        n = len(names)
+        while idx < n and (limit <= 0 or len(items) < limit):
+            rec = recs[names[idx]]
+            idx += 1
+            if pred is None or pred(rec.obj):
+                items.append(rec.item)
+        meta = {"resourceVersion": str(at)}
+        if limit > 0 and idx < n:
+            rest = [nm for nm in names[idx:] if pred is None or pred(recs[nm].obj)]
+            if rest:
+                meta["continue"] = encode_continue(at, names[idx - 1] + "\x00")
+                if pred is None or (namespace is not None and not q.get("labelSelector") and not q.get("fieldSelector")):
+                    meta["remainingItemCount"] = len(rest)
+        parts = [('{"kind":"%sList","apiVersion":"%s","metadata":' % (res.kind, res.api)).encode() + gojson(meta)
+                 + b',"items":[']
+        for i, it in enumerate(items):
+            if i:
+                parts.append(b",")
+            parts.append(it)
+        parts.append(b"]}\n")
+        if self.pretty(req):
+            parts = [json.dumps(json.loads(b"".join(parts)), indent=2, ensure_ascii=False).encode()]
+        await self.send(conn, req, 200, parts, user)
+        return True
+
+    async def watch_objects(self, conn, req, user, res, namespace):
+        q = req.query
+        st = self.store
+        rv_param = q.get("resourceVersion", "")
+        bookmarks = parse_bool("allowWatchBookmarks", q["allowWatchBookmarks"]) if "allowWatchBookmarks" in q else False
+        timeout = parse_int("timeoutSeconds", q["timeoutSeconds"]) if q.get("timeoutSeconds") else 0
+        if timeout <= 0:
+            timeout = random.uniform(self.args.min_request_timeout, 2 * self.args.min_request_timeout)
+        pred = self.obj_selectors(req, res, namespace)
+        start_rv = parse_rv(rv_param) if rv_param and rv_param != "0" else None
+        if start_rv is not None and start_rv > st.rv:
+            await self.wait_rv(start_rv)
+        w = conn.writer
+        w.write(self.head(200, "application/json", None, user))
+        self.count(req, 200)
+
+        def chunk(line):
+            return b"%x\r\n" % len(line) + line + b"\r\n"
+
+        if start_rv is not None and (start_rv < st.cache_oldest or start_rv < res.log_floor):
+            msg = "too old resource version: %d (%d)" % (start_rv, max(st.cache_oldest, res.log_floor))
+            w.write(chunk(b'{"type":"ERROR","object":' + gojson(status_obj(410, "Expired", msg)) + b"}\n") + b"0\r\n\r\n")
+            await w.drain()
+            return True
+        self.watch_count += 1
+        watch = Watch(conn, self.watch_count)
+        self.watches.add(watch)
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        deadline = t0 + timeout
+        marks = []
+        if bookmarks:
+            t = t0 + self.args.bookmark_interval
+            while t < deadline - 2:
+                marks.append(t)
+                t += self.args.bookmark_interval
+            marks += [x for x in (deadline - 2, deadline - 1) if x > t0]
+        reader_task = None
+        try:
+            if start_rv is None:
+                cursor = st.rv
+                for key in res.names:
+                    rec = res.recs[key]
+                    if pred is None or pred(rec.obj):
+                        w.write(chunk(b'{"type":"ADDED","object":' + rec.full + b"}\n"))
+            else:
+                cursor = start_rv
+            watch_start = cursor
+            reader_task = asyncio.ensure_future(conn.fill())
+            while True:
+                evs = res.since(cursor)
+                if evs is None:
+                    break
+                for ev in evs:
+                    cursor = ev.rv
+                    if pred is None:
+                        w.write(ev.chunk)
+                        continue
+                    # Filtered watch (fact RV2): entering the selection is ADDED, leaving it a
+                    # DELETED carrying the old object with the new resourceVersion.
+                    new = json.loads(ev.line())["object"]
+                    was = ev.prev is not None and pred(ev.prev.obj)
+                    now = pred(new)
+                    if ev.type == "DELETED":
+                        if was:
+                            w.write(ev.chunk)
+                    elif now:
+                        etype = ev.type if was or ev.type == "ADDED" else "ADDED"
+                        w.write(ev.chunk if etype == ev.type else
+                                chunk(b'{"type":"ADDED","object":' + gojson(new) + b"}\n"))
+                    elif was:
+                        old = json.loads(ev.prev.full)
+                        old["metadata"]["resourceVersion"] = str(ev.rv)
+                        w.write(chunk(b'{"type":"DELETED","object":' + gojson(old) + b"}\n"))
+                    if w.transport.get_write_buffer_size() > 1 << 20:
+                        await w.drain()
+                await w.drain()
+                if watch.stop or w.transport.is_closing():
+                    break
+                now_t = loop.time()
+                if marks and now_t >= marks[0] - 0.01:
+                    marks.pop(0)
+                    if res.last_event_rv > watch_start:
+                        w.write(chunk((res.bookmark % res.last_event_rv).encode()))
+                    continue
+                if now_t >= deadline:
+                    break
+                wake = min([deadline] + marks[:1]) - now_t
+                fut = st.wait_future()
+                done, _ = await asyncio.wait({fut, reader_task}, timeout=max(wake, 0),
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if reader_task in done:
+                    if reader_task.exception() is not None or not reader_task.result():
+                        return False
+                    reader_task = asyncio.ensure_future(conn.fill())
+            if not w.transport.is_closing():
+                w.write(b"0\r\n\r\n")
+                await w.drain()
+            return True
+        finally:
+            self.watches.discard(watch)
+            if reader_task is not None and not reader_task.done():
+                reader_task.cancel()
+                try:
+                    await reader_task
+                except (asyncio.CancelledError, ConnectionError, OSError, ssl.SSLError):
+                    pass
+
+    def invalid(self, res, name, causes):
+        err = invalid_error(res.kind + (".extensions" if res.group else ""), name, causes)
+        if res.group:
+            err.details = {"name": name, "group": "extensions", "kind": res.kind, "causes": err.details["causes"]}
+        return err
+
+    def create_object(self, res, namespace, obj, manager=None):
+        if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
+            raise ApiError(400, "BadRequest", "the object provided is unrecognized (must be a %s object with metadata)"
+                           % res.kind)
+        obj = json.loads(gojson(obj))
+        meta = obj["metadata"]
+        meta.pop("managedFields", None)
+        name = meta.get("name")
+        if not isinstance(name, str) or not name:
+            raise self.invalid(res, "", [("FieldValueRequired", "metadata.name",
+                                          "Required value: name or generateName is required")])
+        if res.namespaced:
+            if meta.get("namespace") not in (None, "", namespace):
+                raise ApiError(400, "BadRequest", "the namespace of the provided object does not match the namespace "
+                               "sent on the request")
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+        if len(name) > (63 if res.name == "namespaces" else 253) or not (
+                DNS1123_LABEL_RE if res.name == "namespaces" else DNS1123_SUBDOMAIN_RE).match(name):
+            raise self.invalid(res, name, [("FieldValueInvalid", "metadata.name",
+                                            "Invalid value: %s: a lowercase RFC 1123 %s must consist of lower case "
+                                            "alphanumeric characters, '-'%s, and must start and end with an "
+                                            "alphanumeric character" % (json.dumps(name), "label" if res.name ==
+                                                                        "namespaces" else "subdomain",
+                                                                        "" if res.name == "namespaces" else " or '.'"))])
+        key = self.obj_key(res, namespace, name)
+        if key in res.recs:
+            raise ApiError(409, "AlreadyExists", '%s "%s" already exists' % (res.full_name(), name), res.details(name))
+        if res.namespaced and namespace not in self.store.res["namespaces"].recs:
+            raise ApiError(404, "NotFound", 'namespaces "%s" not found' % namespace,
+                           {"name": namespace, "kind": "namespaces"})
+        if res.name == "namespaces":
+            default_namespace(obj, name)
+        elif res.name == "pods":
+            default_pod(obj)
+        else:
+            causes = validate_netpol(obj)
+            if causes:
+                raise self.invalid(res, name, causes)
+            default_netpol(obj)
+            meta["generation"] = 1
+        meta.pop("resourceVersion", None)
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = now_str()
+        self.track_manager(obj, manager, None, obj)
+        if res.group and obj["metadata"].get("managedFields"):
+            obj["metadata"]["managedFields"][-1]["apiVersion"] = res.api
+        return res.commit(key, obj, "ADDED")
+
+    async def post_object(self, conn, req, user, res, namespace):
+        ctype = req.headers.get("content-type", "").split(";")[0].strip()
+        if ctype not in ("application/json", ""):
+            raise ApiError(415, "UnsupportedMediaType", '415: Unsupported Media Type', {})
+        rec = self.create_object(res, namespace, self.parse_body(req), self.manager(req))
+        return await self.send_obj(conn, req, user, rec.full, code=201)
+
+    def update_object(self, res, namespace, name, new, sub, manager=None, touched=None):
+        old = self.get_obj(res, namespace, name)
+        if not isinstance(new, dict):
+            raise ApiError(400, "BadRequest", "the object provided is unrecognized")
+        if not isinstance(new.get("metadata"), dict):
+            new["metadata"] = {}
+        oldobj = old.obj
+        if res.name == "pods":
+            if sub == "status":
+                new["spec"] = oldobj.get("spec", {})
+                st = new.get("status") if isinstance(new.get("status"), dict) else {}
+                if st.get("podIP") and not st.get("podIPs"):  # fact PO4 (144)
+                    st["podIPs"] = [{"ip": st["podIP"]}]
+                if isinstance(st.get("podIPs"), list) and st["podIPs"] and isinstance(st["podIPs"][0], dict):
+                    st["podIP"] = st["podIPs"][0].get("ip", st.get("podIP"))
+                new["status"] = st
+                causes = validate_pod_status(new)
+                if causes:
+                    raise invalid_error("Pod", name, causes)
+            else:
+                new["status"] = oldobj.get("status", {})
+        for k in ("name", "namespace", "uid", "creationTimestamp", "generation", "deletionTimestamp",
+                  "deletionGracePeriodSeconds"):
+            if k in oldobj["metadata"]:
+                new["metadata"][k] = oldobj["metadata"][k]
+        if res.name == "namespaces":
+            default_namespace(new, name)
+            new["status"] = oldobj.get("status", {})
+        elif res.name == "networkpolicies":
+            causes = validate_netpol(new)
+            if causes:
+                raise self.invalid(res, name, causes)
+            default_netpol(new)
+            if new.get("spec") != oldobj.get("spec"):
+                new["metadata"]["generation"] = oldobj["metadata"].get("generation", 1) + 1
+        new = json.loads(gojson(new))
+        new["metadata"]["resourceVersion"] = oldobj["metadata"]["resourceVersion"]
+        probe = res.normalize(json.loads(gojson(new)))
+        probe["metadata"].pop("managedFields", None)
+        cur = json.loads(old.full)
+        cur["metadata"].pop("managedFields", None)
+        if probe == cur:
+            return old  # a no-op write: same resourceVersion, no event (fact N1, 109)
+        self.track_manager(new, manager, sub, touched if touched is not None else new)
+        return res.commit(self.obj_key(res, namespace, name), new, "MODIFIED")
+
+    async def patch_object(self, conn, req, user, res, namespace, name, sub):
+        ctype = req.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype not in ("application/strategic-merge-patch+json", "application/merge-patch+json"):
+            raise ApiError(415, "UnsupportedMediaType", "415: Unsupported Media Type", {})
+        old = self.get_obj(res, namespace, name)
+        try:
+            patch = parse_json(req.body)
+        except ValueError as e:
+            raise ApiError(400, "BadRequest", str(e)) from None
+        if not isinstance(patch, dict):
+            raise ApiError(400, "BadRequest", "json: cannot unmarshal %s into Go value of type map[string]interface {}"
+                           % type_name(patch))
+        uid = (patch.get("metadata") or {}).get("uid") if isinstance(patch.get("metadata"), dict) else None
+        if uid is not None and uid != old.obj["metadata"].get("uid"):
+            raise ApiError(409, "Conflict", 'Operation cannot be fulfilled on %s "%s": Precondition failed: UID in '
+                           "precondition: %s, UID in object meta: %s" % (res.full_name(), name, uid,
+                                                                          old.obj["metadata"].get("uid")),
+                           res.details(name))
+        try:
+            base = json.loads(old.full)
+            new = merge_patch(base, patch) if ctype == "application/merge-patch+json" else smp_apply(base, patch)
+        except PatchError as e:
+            raise e.api from None
+        rec = self.update_object(res, namespace, name, new, sub, self.manager(req), patch)
+        return await self.send_obj(conn, req, user, rec.full)
+
+    def delete_obj(self, res, namespace, name, grace=None):
+        """The server's DELETE semantics (facts N4, PO7, NP6); returns (code, body bytes)."""
+        key = self.obj_key(res, namespace, name)
+        rec = self.get_obj(res, namespace, name)
+        if res.name == "networkpolicies":
+            res.delete(key)
+            d = res.details(name)
+            d["uid"] = rec.obj["metadata"].get("uid", "")
+            return gojson(status_obj(None, None, None, d, success=True)) + b"\n"
+        obj = json.loads(rec.full)
+        meta = obj["metadata"]
+        if res.name == "namespaces":
+            if "deletionTimestamp" in meta:
+                return rec.full
+            meta["deletionTimestamp"] = now_str()
+            obj["status"]["phase"] = "Terminating"
+            rec = res.commit(key, obj, "MODIFIED")
+            asyncio.get_running_loop().call_later(self.args.namespace_finalize_delay, self.finalize_namespace, name)
+            return rec.full
+        if grace is None or grace > 0:
+            if "deletionTimestamp" in meta:
+                return rec.full
+            g = grace or obj["spec"].get("terminationGracePeriodSeconds", 30)
+            meta["deletionTimestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + g))
+            meta["deletionGracePeriodSeconds"] = g
+            return res.commit(key, obj, "MODIFIED").full  # no kubelet: it stays (fact PO7)
+        if "deletionTimestamp" in meta:
+            first = time.mktime(time.strptime(meta["deletionTimestamp"], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+            meta["deletionTimestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                      time.gmtime(first - meta.get("deletionGracePeriodSeconds", 0)))
+        else:
+            meta["deletionTimestamp"] = now_str()
+        meta["deletionGracePeriodSeconds"] = 0
+        rec = res.commit(key, obj, "MODIFIED")
+        res.delete(key)
+        return rec.full
+
+    def finalize_namespace(self, name):
+        nss = self.store.res["namespaces"]
+        rec = nss.recs.get(name)
+        if rec is None or "deletionTimestamp" not in rec.obj["metadata"]:
+            return
+        for rname in ("pods", "networkpolicies"):
+            res = self.store.res[rname]
+            for key in [k for k in res.names if k.startswith(name + "/")]:
+                res.delete(key)
+        obj = json.loads(rec.full)
+        obj["status"]["conditions"] = [
+            {"type": t, "status": "False", "lastTransitionTime": now_str(), "reason": r, "message": m}
+            for t, r, m in (("NamespaceDeletionDiscoveryFailure", "ResourcesDiscovered", "All resources successfully discovered"),
+                            ("NamespaceDeletionGroupVersionParsingFailure", "ParsedGroupVersions", "All legacy kube types successfully parsed"),
+                            ("NamespaceDeletionContentFailure", "ContentDeleted", "All content successfully deleted, may be waiting on finalization"),
+                            ("NamespaceContentRemaining", "ContentRemoved", "All content successfully removed"),
+                            ("NamespaceFinalizersRemaining", "ContentHasNoFinalizers", "All content-preserving finalizers finished"))]
+        nss.commit(name, obj, "MODIFIED")
+        nss.delete(name)
+
+    async def delete_object(self, conn, req, user, res, namespace, name):
+        grace = req.query.get("gracePeriodSeconds")
+        body = self.delete_obj(res, namespace, name, parse_int("gracePeriodSeconds", grace) if grace else None)
+        if not body.endswith(b"\n"):
+            body += b"\n"
+        await self.send(conn, req, 200, body, user)
+        return True
+
     # ----- writes
 
     def parse_body(self, req):
@@ -1935,6 +2779,72 @@ class Server:
             raise ValueError("unknown user %r" % name)
         return self.users[name]
 
+    def control_objects(self, cmd, req):
+        """Control commands on Namespaces, Pods and NetworkPolicies (see README.md)."""
+        st = self.store
+        nss, pods = st.res["namespaces"], st.res["pods"]
+        if cmd == "add_namespace":
+            obj = req.get("namespace_object") or {"metadata": {"name": req.get("name"),
+                                                               "labels": req.get("labels") or {}}}
+            return {"resourceVersion": str(self.create_object(nss, None, obj).rv)}
+        if cmd == "add_pod":
+            ns, name, node = req.get("namespace", "default"), req.get("name"), req.get("nodeName", "")
+            if not isinstance(name, str) or not name or not isinstance(ns, str) or not isinstance(node, str):
+                raise ValueError("add_pod needs string name, namespace and nodeName")
+            if ns not in nss.recs:
+                self.create_object(nss, None, {"metadata": {"name": ns}})
+            ports = req.get("ports") or []
+            if not isinstance(ports, list):
+                raise ValueError("ports must be a list of container ports")
+            spec = {"nodeName": node, "containers": [{"name": req.get("container", "kube-flannel"),
+                                                      "image": req.get("image", "flannel"), "ports": ports}]}
+            if not ports:
+                del spec["containers"][0]["ports"]
+            if req.get("hostNetwork"):
+                spec["hostNetwork"] = True
+            obj = req.get("pod") or {"metadata": {"name": name, "labels": req.get("labels") or {}}, "spec": spec}
+            rec = self.create_object(pods, ns, obj)
+            ips = req.get("podIPs") or ([req["podIP"]] if req.get("podIP") else [])
+            if ips or req.get("phase", "Running") != "Pending":
+                status = {"phase": req.get("phase", "Running")}
+                if ips:
+                    status.update(podIP=ips[0], podIPs=[{"ip": ip} for ip in ips])
+                if req.get("hostIP"):
+                    status["hostIP"] = req["hostIP"]
+                new = smp_apply(json.loads(rec.full), {"status": status})
+                rec = self.update_object(pods, ns, obj["metadata"]["name"], new, "status")
+            return {"resourceVersion": str(rec.rv)}
+        res = st.res.get(req.get("resource") or {"delete_pod": "pods"}.get(cmd, ""))
+        if res is None:
+            raise ValueError("resource must be one of %s" % ", ".join(sorted(st.res)))
+        ns = req.get("namespace", "default") if res.namespaced else None
+        if cmd == "create":
+            return {"resourceVersion": str(self.create_object(res, ns, req.get("object")).rv)}
+        if cmd == "get":
+            return {"object": json.loads(self.get_obj(res, ns, req.get("name")).full)}
+        if cmd == "list":
+            keys = [k for k in res.names if ns is None or "namespace" not in req or k.startswith(ns + "/")]
+            return {"resourceVersion": str(st.rv), "items": [json.loads(res.recs[k].full) for k in keys]}
+        if cmd == "patch":
+            name = req.get("name")
+            new = json.loads(self.get_obj(res, ns, name).full)
+            try:
+                if "merge_patch" in req:
+                    new = merge_patch(new, req["merge_patch"])
+                if "patch" in req:
+                    new = smp_apply(new, req["patch"])
+            except PatchError as e:
+                raise e.api from None
+            if isinstance(req.get("labels"), dict):
+                new["metadata"]["labels"] = merge_patch(new["metadata"].get("labels") or {}, req["labels"])
+            sub = "status" if req.get("status") else None
+            return {"resourceVersion": str(self.update_object(res, ns, name, new, sub).rv)}
+        if cmd in ("delete", "delete_pod"):
+            grace = req.get("gracePeriodSeconds", 0 if res.name == "pods" else None)
+            self.delete_obj(res, ns, req.get("name"), grace)
+            return {"resourceVersion": str(st.rv)}
+        raise ValueError("unknown cmd %r" % cmd)
+
     async def control(self, req):
         cmd = req["cmd"]
         st = self.store
@@ -1988,21 +2898,8 @@ class Server:
             return {"node": json.loads(self.get_node(req.get("name")).full)}
         if cmd == "list_nodes":
             return {"resourceVersion": str(st.rv), "nodes": [json.loads(st.nodes[n].full) for n in st.names]}
-        if cmd == "add_pod":
-            ns, name, node = req.get("namespace", "default"), req.get("name"), req.get("nodeName", "")
-            if not isinstance(name, str) or not name or not isinstance(ns, str) or not isinstance(node, str):
-                raise ValueError("add_pod needs string name, namespace and nodeName")
-            st.next_rv()
-            st.pods[(ns, name)] = {"kind": "Pod", "apiVersion": "v1", "metadata": {
-                "name": name, "namespace": ns, "uid": str(uuid.uuid4()), "resourceVersion": str(st.rv),
-                "creationTimestamp": now_str()}, "spec": {"containers": [{"name": "kube-flannel", "image": "flannel"}],
-                                                           "nodeName": node}, "status": {"phase": "Running"}}
-            return {"resourceVersion": str(st.rv)}
-        if cmd == "delete_pod":
-            if st.pods.pop((req.get("namespace", "default"), req.get("name")), None) is None:
-                raise ValueError("no such pod")
-            st.next_rv()
-            return {}
+        if cmd in CONTROL_OBJECT_CMDS:
+            return self.control_objects(cmd, req)
         if cmd == "rv":
             return {"resourceVersion": str(st.rv)}
         if cmd == "cut":
@@ -2140,6 +3037,8 @@ def main():
     ap.add_argument("--preload-annotations", action="store_true", help="give preloaded nodes flannel vxlan annotations")
     ap.add_argument("--bookmark-interval", type=float, default=60.0, help="seconds between periodic watch bookmarks")
     ap.add_argument("--min-request-timeout", type=float, default=1800.0, help="watch length when timeoutSeconds is absent")
+    ap.add_argument("--namespace-finalize-delay", type=float, default=0.5,
+                    help="seconds from a namespace DELETE to its removal (the namespace controller's work; real: ~5)")
     ap.add_argument("--max-events", type=int, default=10000, help="watch cache size; older events are compacted")
     ap.add_argument("--shutdown-delay", type=float, default=0.0, help="seconds open watches are held after SIGTERM (real: 60)")
     ap.add_argument("--event-log", help="append \"<CLOCK_REALTIME ns> <type> <name> <watch>\" to this file for every "

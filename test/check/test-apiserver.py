@@ -38,7 +38,7 @@ VARYING_HEADERS = {"audit-id", "date"}
 
 def recording(name):
     """(request, response) of kube-wire/NAME*.http as dicts."""
-    files = [f for f in os.listdir(WIRE_DIR) if f.startswith(name) and f.endswith(".http")]
+    files = [f for f in os.listdir(WIRE_DIR) if f.startswith(name + "-") and f.endswith(".http")]
     assert len(files) == 1, "recording %s not found in %s" % (name, WIRE_DIR)
     with open(os.path.join(WIRE_DIR, files[0]), "rb") as f:
         data = f.read()
@@ -411,7 +411,7 @@ class ApiServerTest(unittest.TestCase):
         for _ in it:
             pass
         events = head.lines()
-        self.assertEqual([(e["type"], e["object"]["metadata"]["name"]) for e in events],
+        self.assertEqual([(e["type"], e["object"]["metadata"].get("name")) for e in events],
                          [("ADDED", "node-a"), ("ADDED", "node-b"), ("ADDED", "node-c"), ("MODIFIED", "node-b")])
         self.assertEqual(first, events[:3])
 
@@ -698,6 +698,293 @@ class ApiServerTest(unittest.TestCase):
                              capture_output=True, text=True)
         self.assertEqual(bad.returncode, 1)
         self.assertIn('nodes "nope" not found', bad.stderr)
+
+
+SA_USER = "system:serviceaccount:kube-flannel:flannel"
+
+
+def watch_lines(name):
+    with open(os.path.join(WIRE_DIR, name), "rb") as f:
+        return [json.loads(x) for x in f if x.strip()]
+SA_RBAC = "get/nodes,list/nodes,watch/nodes,patch/nodes/status"
+
+
+class ObjectRecordingsTest(unittest.TestCase):
+    """Namespaces, NetworkPolicies and Pods as recordings 100-193 show them, replayed in the
+    recorded order against a fresh server (README facts N, NP, PO, RB, RV)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="test-apiserver-objects-")
+        cls.state = os.path.join(cls.tmp.name, "state")
+        cls.server = control.ApiServer(cls.state, extra_args=USERS + [
+            "--user", SA_USER + "::" + SA_RBAC, "--bookmark-interval", "60",
+            "--namespace-finalize-delay", "0.3"]).start()
+        cls.addr = cls.server.addresses[0]
+        cls.ca = cls.server.ca
+
+    def setUp(self):
+        self.conns = []
+        self.uids = {}
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.server.stop()
+        cls.tmp.cleanup()
+        assert rc == 0, "server exit status %s" % rc
+
+    tearDown = ApiServerTest.tearDown
+    token = ApiServerTest.token
+    wire = ApiServerTest.wire
+    replay = ApiServerTest.replay
+
+    def assert_same_headers(self, got, rec, what):
+        """As ApiServerTest's, but 100-196 come from another cluster: its API Priority-and-Fairness
+        UIDs differ (README "Setup of this run"), so those values are not compared."""
+        def pf_blind(r):
+            out = Response()
+            out.headers = [(k, None if k.startswith("X-Kubernetes-Pf-") else v) for k, v in r["headers"]
+                           if isinstance(r, dict)] if isinstance(r, dict) else \
+                [(k, None if k.startswith("X-Kubernetes-Pf-") else v) for k, v in r.headers]
+            return out
+        ApiServerTest.assert_same_headers(self, pf_blind(got), {"headers": pf_blind(rec).headers}, what)
+
+    assert_replay_status = ApiServerTest.assert_replay_status
+
+    def same_object(self, got, exp, what, skip=("uid", "resourceVersion", "creationTimestamp", "managedFields",
+                                                "deletionTimestamp")):
+        """Equal, key order included, except the per-run metadata and generated volume names."""
+        def scrub(o):
+            o = json.loads(json.dumps(o))
+            for k in skip:
+                o.get("metadata", {}).pop(k, None)
+            text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<time>", json.dumps(o))
+            return re.sub(r"kube-api-access-[a-z0-9]{5}", "kube-api-access-XXXXX", text)
+        self.assertEqual(scrub(got), scrub(exp), what)
+
+    def replay_object(self, name, code=None, conn=None):
+        req, resp = recording(name)
+        for rec_uid, uid in self.uids.items():  # UID preconditions name the recorded objects
+            req["body"] = req["body"].replace(rec_uid.encode(), uid.encode())
+        r = self.replay(req, conn)
+        if r.code == 201:
+            self.uids[json.loads(resp["body"])["metadata"]["uid"]] = r.json()["metadata"]["uid"]
+        self.assertEqual(r.code, code or resp["code"], name)
+        self.assert_same_headers(r, resp, name)  # Content-Length or chunked, as recorded
+        exp = json.loads(resp["body"])
+        if exp.get("kind") != "Status":
+            self.same_object(r.json(), exp, name)
+        return r, exp
+
+    def sa_replay(self, name, target=None):
+        req, resp = recording(name)
+        r = self.wire().call(req["method"], target or req["target"], self.token(SA_USER), req["body"])
+        return r, resp
+
+    def test_recorded_session(self):
+        adm = self.token("admin")
+        # ---- Namespaces (100-109)
+        for name in ("100", "101", "102"):
+            self.replay_object(name)
+        r = self.replay(recording("103")[0])
+        got = {i["metadata"]["name"]: i for i in r.json()["items"]}
+        exp = {i["metadata"]["name"]: i for i in json.loads(recording("103")[1]["body"])["items"]}
+        for ns in ("x", "y", "z"):
+            self.same_object(got[ns], exp[ns], "103 " + ns)
+        c = self.wire()
+        c.send("GET", "/api/v1/namespaces?watch=1&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=3"
+               % r.json()["metadata"]["resourceVersion"], adm)
+        head = c.head()
+        self.assert_same_headers(head, recording("104")[1], "104")
+        for name in ("105", "106", "107", "108"):
+            self.replay_object(name)
+        before = control.request(self.state, "get", resource="namespaces", name="y")["object"]
+        self.replay_object("109")  # removing kubernetes.io/metadata.name is a no-op write
+        after = control.request(self.state, "get", resource="namespaces", name="y")["object"]
+        self.assertEqual(before["metadata"]["resourceVersion"], after["metadata"]["resourceVersion"])
+        for _ in c.chunks(head):
+            pass
+        events = head.lines()
+        self.assertEqual([(e["type"], e["object"]["metadata"].get("name")) for e in events],
+                         [("MODIFIED", "x")] * 3 + [("MODIFIED", "z")] * 2 + [("DELETED", "z")] + [("BOOKMARK", None)] * 2)
+        rec104 = watch_lines("104-watch-namespaces.body")
+        for got_e, exp_e in zip(events[:6], rec104[:6]):
+            self.same_object(got_e["object"], exp_e["object"], "104 " + exp_e["type"])
+        bm = events[-1]
+        rec104[-1]["object"]["metadata"]["resourceVersion"] = bm["object"]["metadata"]["resourceVersion"]
+        self.assertEqual(bm, rec104[-1])
+
+        # ---- NetworkPolicies (110-139)
+        for n in range(110, 120):
+            self.replay_object(str(n))
+        for n in range(120, 130):
+            self.assert_replay_status(str(n))
+        req, resp = recording("130")
+        r = self.replay(req)
+        exp = json.loads(resp["body"])
+        self.assert_same_headers(r, resp, "130")
+        self.assertEqual([(i["metadata"]["namespace"], i["metadata"]["name"]) for i in r.json()["items"]],
+                         [(i["metadata"]["namespace"], i["metadata"]["name"]) for i in exp["items"]])
+        for g, e in zip(r.json()["items"], exp["items"]):
+            self.same_object(g, e, "130 " + e["metadata"]["name"])
+        c = self.wire()
+        token = None
+        for name in ("131", "132", "133"):
+            req, resp = recording(name)
+            target = req["target"].split("&continue=")[0] + ("&continue=" + token if token else "")
+            r = self.replay(req, c, target)
+            got, exp = r.json(), json.loads(resp["body"])
+            self.assertEqual(list(got["metadata"]), list(exp["metadata"]), name)
+            self.assertEqual(got["metadata"].get("remainingItemCount"), exp["metadata"].get("remainingItemCount"))
+            self.assertEqual([i["metadata"]["name"] for i in got["items"]], [i["metadata"]["name"] for i in exp["items"]])
+            token = got["metadata"].get("continue")
+            if token:
+                self.assertEqual(decode_token(token)["start"], decode_token(exp["metadata"]["continue"])["start"])
+        req, resp = recording("134")
+        self.assertEqual([i["metadata"]["name"] for i in self.replay(req).json()["items"]],
+                         [i["metadata"]["name"] for i in json.loads(resp["body"])["items"]])
+        rv = r.json()["metadata"]["resourceVersion"]
+        c = self.wire()
+        c.send("GET", "/apis/networking.k8s.io/v1/networkpolicies?watch=1&resourceVersion=%s&allowWatchBookmarks=true"
+               "&timeoutSeconds=3" % rv, adm)
+        head = c.head()
+        self.assert_same_headers(head, recording("135")[1], "135")
+        self.replay_object("136")
+        req, resp = recording("137")
+        body = json.loads(req["body"])
+        body["metadata"]["resourceVersion"] = control.request(
+            self.state, "get", resource="networkpolicies", namespace="x",
+            name="api-allow-web")["object"]["metadata"]["resourceVersion"]
+        req["body"] = json.dumps(body).encode()
+        r = self.replay(req)
+        self.assertEqual(r.code, 200)
+        self.same_object(r.json(), json.loads(resp["body"]), "137")
+        self.assertEqual(r.json()["metadata"]["generation"], 2)
+        r = self.replay(recording("138")[0])
+        self.assertEqual(set(r.json()), set(json.loads(recording("138")[1]["body"])))
+        self.assertEqual(list(r.json()["details"]), ["name", "group", "kind", "uid"])
+        self.assert_replay_status("139")
+        for _ in c.chunks(head):
+            pass
+        rec135 = watch_lines("135-watch-netpols-all-namespaces.body")
+        events = head.lines()
+        self.assertEqual([e["type"] for e in events], [e["type"] for e in rec135])
+        for g, e in zip(events[:3], rec135[:3]):
+            self.same_object(g["object"], e["object"], "135 " + e["type"])
+        rec135[-1]["object"]["metadata"]["resourceVersion"] = events[-1]["object"]["metadata"]["resourceVersion"]
+        self.assertEqual(events[-1], rec135[-1])
+
+        # ---- Pods (140-171)
+        for name in ("140", "141", "142", "143", "144", "145"):
+            self.replay_object(name)
+        self.assert_replay_status("146")
+        self.replay_object("147")
+        for name in ("150", "151", "152", "153"):
+            req, resp = recording(name)
+            r = self.replay(req)
+            self.assertEqual(r.code, 200, name)
+            self.assertEqual([i["metadata"]["name"] for i in r.json()["items"]],
+                             [i["metadata"]["name"] for i in json.loads(resp["body"])["items"]], name)
+        self.assert_replay_status("154")
+        c = self.wire()
+        c.send("GET", "/api/v1/pods?watch=1&resourceVersion=%s&labelSelector=app%%3Dweb&timeoutSeconds=2"
+               % r.json()["metadata"]["resourceVersion"], adm)
+        head = c.head()
+        for name in ("162", "163", "164"):
+            self.replay_object(name)
+        r, _ = self.replay_object("165")
+        self.assertEqual(r.json()["metadata"]["deletionGracePeriodSeconds"], 30)
+        self.replay_object("166")
+        r, _ = self.replay_object("167")
+        self.assertEqual(r.json()["metadata"]["deletionGracePeriodSeconds"], 0)
+        self.assertEqual(self.wire().call("GET", "/api/v1/namespaces/x/pods/watched", adm).code, 404)
+        for _ in c.chunks(head):
+            pass
+        # the filtered watch (161): "watched" enters with app=web, leaves by its label patch as DELETED
+        self.assertEqual([(e["type"], e["object"]["metadata"]["name"]) for e in head.lines()],
+                         [(e["type"], e["object"]["metadata"]["name"]) for e in
+                          watch_lines("161-watch-pods-labelselector.body")
+                          if e["type"] != "BOOKMARK"])
+        for name in ("168", "169", "171"):
+            self.replay_object(name)
+
+        # ---- RBAC (180-189): the manifest's rules before and after the NetworkPolicy rules
+        for name in ("180", "181", "182", "183"):
+            r, resp = self.sa_replay(name)
+            self.assertEqual(r.code, 403, name)
+            self.assertEqual(status_fields(r.body), status_fields(resp["body"]), name)
+        control.set_verbs(self.state, SA_USER, SA_RBAC + ",list/pods,watch/pods,list/namespaces,watch/namespaces,"
+                          "list/networkpolicies,watch/networkpolicies")
+        for name in ("185", "187", "188"):
+            r, resp = self.sa_replay(name)
+            self.assertEqual(r.code, 200, name)
+            self.assertEqual(r.json()["kind"], json.loads(resp["body"])["kind"], name)
+        r, resp = self.sa_replay("186", "/apis/networking.k8s.io/v1/networkpolicies?watch=1&resourceVersion=%s"
+                                 "&allowWatchBookmarks=true&timeoutSeconds=1" % control.request(self.state, "rv")["resourceVersion"])
+        self.assertEqual((r.code, r.body), (200, b""))
+        r, resp = self.sa_replay("189")
+        self.assertEqual(status_fields(r.body), status_fields(resp["body"]))
+
+        # ---- resourceVersion (190-193): compaction, then a restart
+        control.compact(self.state)
+        self.assert_replay_status("190", target="/api/v1/pods?resourceVersion=101&resourceVersionMatch=Exact")
+        control.restart(self.state)
+        rv = int(control.request(self.state, "rv")["resourceVersion"])
+        c = self.wire()
+        c.send("GET", "/api/v1/pods?watch=1&resourceVersion=%d&allowWatchBookmarks=true&timeoutSeconds=10" % (rv - 1), adm)
+        head = c.head()
+        for _ in c.chunks(head):
+            pass
+        ev = head.lines()
+        self.assertEqual(len(ev), 1)
+        self.assertEqual(ev[0]["type"], "ERROR")
+        self.assertEqual(ev[0]["object"]["code"], 410)
+        self.assertTrue(head.clean)
+        self.assertEqual(list(ev[0]["object"]), list(watch_lines("192-watch-pods-old-rv-after-restart.body")[0]["object"]))
+
+    def test_control_and_kubectl_lite(self):
+        tool = os.path.join(APISERVER_DIR, "kubectl-lite.py")
+
+        def kctl(*args):
+            return json.loads(subprocess.run([sys.executable, tool, "-s", self.state] + list(args),
+                                             capture_output=True, text=True, check=True).stdout or "{}")
+
+        kctl("add-namespace", "name=cx", "labels.ns=cx")
+        ns = control.request(self.state, "get", resource="namespaces", name="cx")["object"]
+        self.assertEqual(ns["metadata"]["labels"], {"kubernetes.io/metadata.name": "cx", "ns": "cx"})
+        kctl("add-pod", "namespace=cx", "name=a", "nodeName=node-a", "labels.pod=a", 'podIPs=["198.18.1.2","2001:db8::2"]',
+             'ports=[{"name":"serve-80-tcp","containerPort":80},{"name":"serve-80-udp","containerPort":80,"protocol":"UDP"}]')
+        pod = control.request(self.state, "get", resource="pods", namespace="cx", name="a")["object"]
+        self.assertEqual(pod["status"]["podIPs"], [{"ip": "198.18.1.2"}, {"ip": "2001:db8::2"}])
+        self.assertEqual(pod["status"]["phase"], "Running")
+        self.assertEqual(pod["spec"]["containers"][0]["ports"][0],
+                         {"name": "serve-80-tcp", "containerPort": 80, "protocol": "TCP"})
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny\n"
+                    "spec:\n  podSelector: {}\n  egress:\n  - ports:\n    - port: 53\n      protocol: UDP\n")
+        kctl("apply", "namespace=cx", "file=" + f.name)
+        os.unlink(f.name)
+        np = control.request(self.state, "get", resource="networkpolicies", namespace="cx", name="deny")["object"]
+        self.assertEqual(np["spec"]["policyTypes"], ["Ingress", "Egress"])
+        self.assertEqual(np["spec"]["egress"], [{"ports": [{"protocol": "UDP", "port": 53}]}])
+        kctl("label", "resource=pods", "namespace=cx", "name=a", "labels.pod=b")
+        pod = control.request(self.state, "get", resource="pods", namespace="cx", name="a")["object"]
+        self.assertEqual(pod["metadata"]["labels"], {"pod": "b"})
+        kctl("delete", "resource=pods", "namespace=cx", "name=a")
+        with self.assertRaises(control.ControlError):
+            control.request(self.state, "get", resource="pods", namespace="cx", name="a")
+        bad = subprocess.run([sys.executable, tool, "-s", self.state, "create", "resource=networkpolicies",
+                              "namespace=cx", 'object={"metadata":{"name":"p"},"spec":{"podSelector":{},'
+                              '"policyTypes":["Both"]}}'], capture_output=True, text=True)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn('spec.policyTypes[0]: Unsupported value: "Both"', bad.stderr)
+        # deleting the namespace removes what is in it (the namespace controller's work)
+        kctl("delete", "resource=namespaces", "name=cx")
+        deadline = time.monotonic() + 10
+        while control.request(self.state, "list", resource="namespaces")["items"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(control.request(self.state, "list", resource="namespaces")["items"], [])
+        self.assertEqual(control.request(self.state, "list", resource="networkpolicies")["items"], [])
 
 
 class PreloadAndSignalTest(unittest.TestCase):

@@ -211,7 +211,13 @@ def normalized_rules(role):
 def check_rbac(objs, pod_env):
     role, binding, sa = objs["ClusterRole"], objs["ClusterRoleBinding"], objs["ServiceAccount"]
     want = {("", "nodes", "get"), ("", "nodes", "list"), ("", "nodes", "watch"),
-            ("", "nodes/status", "patch")}
+            ("", "nodes/status", "patch"),
+            # --network-policy: the reflectors LIST and WATCH these, nothing more
+            # (kube-wire README RB2: exactly these two rules, no "get")
+            ("", "pods", "list"), ("", "pods", "watch"),
+            ("", "namespaces", "list"), ("", "namespaces", "watch"),
+            ("networking.k8s.io", "networkpolicies", "list"),
+            ("networking.k8s.io", "networkpolicies", "watch")}
     # flanneld reads its own pod only to learn the node name when NODE_NAME is
     # unset; the rule is there exactly when the manifest needs it.
     node_name_set = dig(pod_env.get("NODE_NAME"), "valueFrom", "fieldRef", "fieldPath") == "spec.nodeName"
