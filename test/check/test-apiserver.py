@@ -782,6 +782,8 @@ class ObjectRecordingsTest(unittest.TestCase):
         return r, resp
 
     def test_recorded_session(self):
+        # The watches below run for a few seconds (timeoutSeconds) while the recorded
+        # writes are replayed: long enough for a loaded machine to finish the writes.
         adm = self.token("admin")
         # ---- Namespaces (100-109)
         for name in ("100", "101", "102"):
@@ -792,7 +794,7 @@ class ObjectRecordingsTest(unittest.TestCase):
         for ns in ("x", "y", "z"):
             self.same_object(got[ns], exp[ns], "103 " + ns)
         c = self.wire()
-        c.send("GET", "/api/v1/namespaces?watch=1&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=3"
+        c.send("GET", "/api/v1/namespaces?watch=1&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=8"
                % r.json()["metadata"]["resourceVersion"], adm)
         head = c.head()
         self.assert_same_headers(head, recording("104")[1], "104")
@@ -846,7 +848,7 @@ class ObjectRecordingsTest(unittest.TestCase):
         rv = r.json()["metadata"]["resourceVersion"]
         c = self.wire()
         c.send("GET", "/apis/networking.k8s.io/v1/networkpolicies?watch=1&resourceVersion=%s&allowWatchBookmarks=true"
-               "&timeoutSeconds=3" % rv, adm)
+               "&timeoutSeconds=8" % rv, adm)
         head = c.head()
         self.assert_same_headers(head, recording("135")[1], "135")
         self.replay_object("136")
@@ -887,7 +889,7 @@ class ObjectRecordingsTest(unittest.TestCase):
                              [i["metadata"]["name"] for i in json.loads(resp["body"])["items"]], name)
         self.assert_replay_status("154")
         c = self.wire()
-        c.send("GET", "/api/v1/pods?watch=1&resourceVersion=%s&labelSelector=app%%3Dweb&timeoutSeconds=2"
+        c.send("GET", "/api/v1/pods?watch=1&resourceVersion=%s&labelSelector=app%%3Dweb&timeoutSeconds=6"
                % r.json()["metadata"]["resourceVersion"], adm)
         head = c.head()
         for name in ("162", "163", "164"):
