@@ -89,7 +89,13 @@ ping_all
 ok "pings over flannel.1 and flannel-v6.1"
 
 # Restart with unchanged peers: no kernel write, nothing for ip monitor to see.
-in_n 1 ip monitor link address route neigh >"$TMP/monitor" 2>&1 &
+# Neighbours are watched on our devices only: the kernel's own ARP/ND on eth0
+# changes state at any time. ip monitor prints "Peer netns reference is
+# invalid" for a namespace another test is adding or deleting at that moment:
+# that is ip resolving names, not a kernel change.
+in_n 1 ip monitor link address route >"$TMP/monitor" 2>&1 &
+BG_PIDS+=($!)
+in_n 1 ip monitor neigh >"$TMP/neighmonitor" 2>&1 &
 BG_PIDS+=($!)
 in_n 1 bridge monitor fdb >"$TMP/fdbmonitor" 2>&1 &
 BG_PIDS+=($!)
@@ -97,7 +103,11 @@ sleep 0.5
 out=$(driver 1 "$VX" --peers "$TMP/peers" --once 2>"$TMP/err1b") || fail "restart: $(cat "$TMP/err1b")"
 sleep 0.5
 [ "$(field "$out" writes)" = 0 ] || fail "restart wrote to the kernel: $out"
-[ ! -s "$TMP/monitor" ] || fail "ip monitor saw changes on restart: $(cat "$TMP/monitor")"
+changes=$(
+	grep -v '^Error: Peer netns reference is invalid\.$' "$TMP/monitor" || true
+	grep ' dev flannel' "$TMP/neighmonitor" || true
+)
+[ -z "$changes" ] || fail "ip monitor saw changes on restart: $changes"
 [ ! -s "$TMP/fdbmonitor" ] || fail "bridge monitor saw changes on restart: $(cat "$TMP/fdbmonitor")"
 ok "restart with unchanged peers: zero writes"
 
