@@ -384,14 +384,18 @@ static void previous_macs(const struct kube_node *node, const char *type,
 	const char *t = node->ann[KUBE_ANN_BACKEND_TYPE];
 	const char *v4 = node->ann[KUBE_ANN_BACKEND_DATA],
 		   *v6 = node->ann[KUBE_ANN_BACKEND_V6_DATA];
-	uint32_t vni;
+	struct lease_backend_data d;
 
 	if (!t || strcmp(t, type) != 0)
 		return;
-	if (v4)
-		lease_backend_data_parse(v4, strlen(v4), &vni, &cfg->has_mac, cfg->mac, NULL);
-	if (v6)
-		lease_backend_data_parse(v6, strlen(v6), &vni, &cfg->has_mac6, cfg->mac6, NULL);
+	if (v4 && lease_backend_data_parse(v4, strlen(v4), &d, NULL) >= 0) {
+		cfg->has_mac = d.has_mac;
+		memcpy(cfg->mac, d.mac, 6);
+	}
+	if (v6 && lease_backend_data_parse(v6, strlen(v6), &d, NULL) >= 0) {
+		cfg->has_mac6 = d.has_mac;
+		memcpy(cfg->mac6, d.mac, 6);
+	}
 }
 
 static int parse_public_ip(const char *what, const char *s, int family, struct ip_addr *ret)
