@@ -22,6 +22,9 @@ struct backend_ops {
 	int (*prepare)(struct backend *b, struct plan_params *ret);
 	/* Is this notification about something of ours? */
 	bool (*owns_event)(const struct backend *b, const struct nl_event *ev);
+	/* Families with plan_family.wg: the device's peers (ifindex set), and one change. */
+	int (*dump_peers)(struct backend *b, int fi, struct wg_peer **ret, size_t *ret_n);
+	int (*apply_peer)(struct backend *b, int fi, const struct wg_peer *p, bool remove);
 };
 
 struct backend {
@@ -65,6 +68,7 @@ struct peer_problem {
 
 extern const struct backend_ops vxlan_backend_ops;
 extern const struct backend_ops hostgw_backend_ops;
+extern const struct backend_ops wireguard_backend_ops;
 
 /* The connected (masked) subnets of a family on ifindex: the "same L2 segment" test. */
 int backend_connected_nets(struct backend *b, int family, int ifindex, struct ip_net **ret,

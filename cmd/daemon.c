@@ -829,6 +829,9 @@ static void peer_problem(const struct daemon *d, const struct backend_peer_statu
 		case BACKEND_SKIP_NO_VTEP_MAC:
 			snprintf(p->problem, size, "no VtepMAC in its backend-data");
 			break;
+		case BACKEND_SKIP_NO_PUBLIC_KEY:
+			snprintf(p->problem, size, "no PublicKey in its backend-data");
+			break;
 		default:
 			snprintf(p->problem, size, "subnet or VtepMAC also another peer's");
 			break;
