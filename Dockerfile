@@ -33,12 +33,13 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
 
 FROM debian:12-slim
 # iptables: Debian 12's default is the nf_tables variant (iptables-nft), the
-# one current distributions and kube-proxy use; nftables for EnableNFTables.
+# one current distributions and kube-proxy use; nftables for EnableNFTables;
+# wireguard-go for the wireguard backend on kernels without WireGuard.
 # The rest are the shared libraries flanneld links (the CNI plugin is static;
 # libssl3 comes with libcurl4).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        iptables nftables ca-certificates \
+        iptables nftables ca-certificates wireguard-go \
         libcurl4 libcjson1 libnl-3-200 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=builder /out/ /

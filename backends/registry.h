@@ -77,6 +77,8 @@ int backend_connected_nets(struct backend *b, int family, int ifindex, struct ip
 void backend_params_networks(const struct backend *b, struct plan_params *p);
 /* Is a route notification about a route of ours (on dev_ifindex, or protocol 63 in our network)? */
 bool backend_owns_route(const struct backend *b, const struct nl_event *ev, int dev_ifindex);
+/* Exactly one address of addr's family on the device (IPv6 link-local kept). */
+int backend_dev_set_addr(struct nlh *h, int ifindex, const struct ip_net *addr);
 /* Free the state of the last pass (the status view then has no peers). */
 void backend_forget(struct backend *b);
 /* Discard pending notifications: the full pass about to dump sees their effects. */
