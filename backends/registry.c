@@ -16,6 +16,7 @@ static const struct backend_ops *const backend_types[] = {
 	&vxlan_backend_ops,
 	&hostgw_backend_ops,
 	&wireguard_backend_ops,
+	&alloc_backend_ops,
 };
 
 int backend_new(struct nlh *h, const struct backend_config *cfg, struct backend **ret,

@@ -69,6 +69,7 @@ struct peer_problem {
 extern const struct backend_ops vxlan_backend_ops;
 extern const struct backend_ops hostgw_backend_ops;
 extern const struct backend_ops wireguard_backend_ops;
+extern const struct backend_ops alloc_backend_ops;
 
 /* The connected (masked) subnets of a family on ifindex: the "same L2 segment" test. */
 int backend_connected_nets(struct backend *b, int family, int ifindex, struct ip_net **ret,

@@ -989,12 +989,14 @@ static int on_http(const char *path, const char *format, struct buf *body,
 /* Upstream knows more backends; these are the ones built here. */
 static int check_backend_type(const struct netconf *nc, const char *where)
 {
-	if (strcmp(nc->backend_type, "vxlan") == 0 || strcmp(nc->backend_type, "host-gw") == 0 ||
-	    strcmp(nc->backend_type, "wireguard") == 0)
-		return 0;
-	log_error(
-		"%s: Backend: unsupported backend type \"%s\" (supported: vxlan, host-gw, wireguard)",
-		where, nc->backend_type);
+	static const char *const types[] = {"vxlan", "host-gw", "wireguard", "alloc"};
+
+	for (size_t k = 0; k < ARRAY_SIZE(types); k++)
+		if (strcmp(nc->backend_type, types[k]) == 0)
+			return 0;
+	log_error("%s: Backend: unsupported backend type \"%s\" (supported: vxlan, host-gw, "
+		  "wireguard, alloc)",
+		  where, nc->backend_type);
 	return -EINVAL;
 }
 
