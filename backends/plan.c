@@ -165,7 +165,7 @@ static uint64_t entry_hash(uint64_t h, const struct entry *e)
 		return hash_addr(h, &e->fdb.dst);
 	case PLAN_PEER:
 		h = fnv1a(h, e->wg.key, WG_KEY_LEN);
-		h = fnv1a(h, e->wg.psk, WG_KEY_LEN);
+		h = fnv1a(h, &e->wg.psk_tag, sizeof(e->wg.psk_tag));
 		h = hash_addr(h, &e->wg.endpoint);
 		h = fnv1a(h, &e->wg.port, sizeof(e->wg.port));
 		h = fnv1a(h, &e->wg.keepalive, sizeof(e->wg.keepalive));
@@ -384,7 +384,7 @@ static bool peer_entry(const struct plan_family *f, uint8_t proto, const struct 
 					 .n_allowed = 1,
 					 .allowed = {subnet}};
 		memcpy(e->wg.key, peer_wg_key(l, fi), WG_KEY_LEN);
-		memcpy(e->wg.psk, f->wg_psk, WG_KEY_LEN);
+		e->wg.psk_tag = wg_psk_tag(f->wg_psk);
 		break;
 	case PLAN_ROUTE:
 	default:

@@ -154,8 +154,9 @@ static int put_allowed(struct buf *b, const struct ip_net *n)
 	return r < 0 ? r : nest_end(b, off);
 }
 
-static int put_peer(struct buf *b, const struct wg_peer *p, bool remove)
+static int put_peer(struct buf *b, const struct wg_peer *p, bool remove, const uint8_t *psk)
 {
+	static const uint8_t none[WG_KEY_LEN];
 	size_t off, aoff;
 	int r = nest_start(b, 0, &off);
 
@@ -166,7 +167,7 @@ static int put_peer(struct buf *b, const struct wg_peer *p, bool remove)
 			     remove ? WGPEER_F_REMOVE_ME : WGPEER_F_REPLACE_ALLOWEDIPS);
 	if (r < 0 || remove)
 		return r < 0 ? r : nest_end(b, off);
-	r = attr(b, WGPEER_A_PRESHARED_KEY, p->psk, WG_KEY_LEN);
+	r = attr(b, WGPEER_A_PRESHARED_KEY, psk ? psk : none, WG_KEY_LEN);
 	if (r >= 0)
 		r = put_endpoint(b, p);
 	if (r >= 0)
@@ -196,7 +197,7 @@ int wg_genl_set_request(uint16_t family, uint32_t seq, const char *ifname,
 	if (r >= 0 && c->peer) {
 		r = nest_start(out, WGDEVICE_A_PEERS, &off);
 		if (r >= 0)
-			r = put_peer(out, c->peer, c->remove);
+			r = put_peer(out, c->peer, c->remove, c->psk);
 		if (r >= 0)
 			r = nest_end(out, off);
 	}
@@ -346,9 +347,12 @@ static int parse_peers(const struct nlattr *nest, struct wg_device *d)
 		r = add_peer(d, key, &p);
 		if (r < 0)
 			return r;
-		if (tb[WGPEER_A_PRESHARED_KEY] &&
-		    !get_exact(tb[WGPEER_A_PRESHARED_KEY], p->psk, WG_KEY_LEN))
-			return -EBADMSG;
+		if (tb[WGPEER_A_PRESHARED_KEY]) {
+			uint8_t psk[WG_KEY_LEN];
+			if (!get_exact(tb[WGPEER_A_PRESHARED_KEY], psk, WG_KEY_LEN))
+				return -EBADMSG;
+			p->psk_tag = wg_psk_tag(psk);
+		}
 		if (tb[WGPEER_A_ENDPOINT] && parse_endpoint(tb[WGPEER_A_ENDPOINT], p) < 0)
 			return -EBADMSG;
 		if (tb[WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL]) {

@@ -6,10 +6,13 @@
  * the planner's view of a peer and the device's view of itself; the
  * encoders and decoders are pure, so they are unit-tested byte for byte.
  *
- * A peer is keyed by its public key. Flannel gives a peer at most one
- * allowed IP per family (its subnet); a device peer with more is kept as
+ * A peer is keyed by its public key. Flannel gives a peer one allowed IP
+ * (its subnet of the device's family); a device peer with more is kept as
  * its first WG_ALLOWED_MAX and flagged, so that it compares unequal and is
- * rewritten with replace-allowed-IPs.
+ * rewritten with replace-allowed-IPs. The preshared key is the same for
+ * every peer (net-conf's PSK): a peer holds only a tag of it, and the key
+ * itself travels with the change that writes it. A peer is the planner's
+ * entry for thousands of nodes, so it is kept small.
  */
 #pragma once
 
@@ -20,12 +23,12 @@
 #include "lib/core/ipnet.h"
 #include "lib/json/lease.h"
 
-#define WG_ALLOWED_MAX 2
+#define WG_ALLOWED_MAX 1
 
 struct wg_peer {
 	int ifindex; /* the device (planner bookkeeping; not part of the wire format) */
 	uint8_t key[WG_KEY_LEN];
-	uint8_t psk[WG_KEY_LEN]; /* all zero: none */
+	uint64_t psk_tag;	 /* wg_psk_tag() of its preshared key */
 	struct ip_addr endpoint; /* family 0: none */
 	uint16_t port;
 	uint16_t keepalive; /* seconds, 0: off */
@@ -57,7 +60,11 @@ struct wg_change {
 	uint16_t listen_port;
 	const struct wg_peer *peer; /* NULL: the device settings only */
 	bool remove;
+	const uint8_t *psk; /* the peer's preshared key (WG_KEY_LEN); NULL: none */
 };
+
+/* 0 for no key (all zero, NULL), else a 64-bit tag of the key (never 0). */
+uint64_t wg_psk_tag(const uint8_t *psk);
 
 /* Does the device's peer have satisfies what we want of it? Same key assumed. */
 bool wg_peer_equal(const struct wg_peer *have, const struct wg_peer *want);

@@ -55,7 +55,8 @@ int wg_uapi_render_set(const struct wg_change *c, struct buf *out)
 		if (r >= 0 && c->remove)
 			r = buf_puts(out, "remove=true\n");
 		else if (r >= 0) {
-			r = put_hex(out, "preshared_key", p->psk);
+			static const uint8_t none[WG_KEY_LEN];
+			r = put_hex(out, "preshared_key", c->psk ? c->psk : none);
 			if (r >= 0 && p->endpoint.family)
 				r = put_endpoint(out, &p->endpoint, p->port);
 			if (r >= 0)
@@ -182,8 +183,10 @@ static int get_line(struct wg_device *d, size_t *cap, char *line, bool *done, in
 	} else if (!p) {
 		return 0; /* another device key (fwmark, ...) */
 	} else if (strcmp(line, "preshared_key") == 0) {
-		if (parse_key(v, p->psk) < 0)
+		uint8_t psk[WG_KEY_LEN];
+		if (parse_key(v, psk) < 0)
 			return -EBADMSG;
+		p->psk_tag = wg_psk_tag(psk);
 	} else if (strcmp(line, "endpoint") == 0) {
 		if (parse_endpoint(v, &p->endpoint, &p->port) < 0)
 			return -EBADMSG;

@@ -513,7 +513,8 @@ static int wg_dump_peers(struct backend *b, int fi, struct wg_peer **ret, size_t
 static int wg_apply_peer(struct backend *b, int fi, const struct wg_peer *p, bool remove)
 {
 	struct wg_backend *w = b->impl;
-	struct wg_change c = {.peer = p, .remove = remove};
+	struct wg_change c = {
+		.peer = p, .remove = remove, .psk = w->cfg.has_psk ? w->cfg.psk : NULL};
 
 	return dev_set(w, &w->dev[fi], &c);
 }

@@ -34,12 +34,15 @@ static const uint8_t ALICE_PUB[32] = {0x85, 0x20, 0xf0, 0x09, 0x89, 0x30, 0xa7, 
 				      0x0d, 0xbf, 0x3a, 0x0d, 0x26, 0x38, 0x1a, 0xf4,
 				      0xeb, 0xa4, 0xa9, 0x8e, 0xaa, 0x9b, 0x4e, 0x6a};
 
+static const uint8_t PSK01[32] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+				  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+
 static struct wg_peer peer4(void)
 {
 	struct wg_peer p = {.port = 51820, .keepalive = 25, .n_allowed = 1};
 
 	memset(p.key, 0xab, sizeof(p.key));
-	memset(p.psk, 0x01, sizeof(p.psk));
+	p.psk_tag = wg_psk_tag(PSK01);
 	assert_int_equal(ip_addr_parse("203.0.113.2", &p.endpoint), 0);
 	assert_int_equal(ip_net_parse("198.18.2.0/24", &p.allowed[0]), 0);
 	return p;
@@ -51,7 +54,7 @@ static struct wg_peer peer4(void)
 static void test_uapi_render(void **state)
 {
 	struct wg_peer p = peer4();
-	struct wg_change c = {.peer = &p};
+	struct wg_change c = {.peer = &p, .psk = PSK01};
 	struct buf out = BUF_INIT;
 
 	assert_int_equal(wg_uapi_render_set(&c, &out), 0);
@@ -127,14 +130,14 @@ static void test_uapi_parse_get(void **state)
 	assert_int_equal(d.n_peers, 2);
 	/* The first peer is what peer4() wants, but for the PSK and keepalive. */
 	assert_false(wg_peer_equal(&d.peers[0], &want));
-	memset(want.psk, 0, 32);
+	want.psk_tag = 0;
 	want.keepalive = 0;
 	assert_true(wg_peer_equal(&d.peers[0], &want));
 	assert_int_equal(d.peers[1].port, 51821);
 	assert_string_equal(ip_addr_fmt(&d.peers[1].endpoint, s), "2001:db8:1::3");
 	assert_int_equal(d.peers[1].keepalive, 25);
-	/* Three allowed IPs: two kept, flagged, never equal to what we want. */
-	assert_int_equal(d.peers[1].n_allowed, 2);
+	/* Three allowed IPs: one kept, flagged, never equal to what we want. */
+	assert_int_equal(d.peers[1].n_allowed, 1);
 	assert_true(d.peers[1].more_allowed);
 	wg_device_done(&d);
 
@@ -346,14 +349,13 @@ static void test_genl_set_remove(void **state)
 static void test_genl_set_round_trip(void **state)
 {
 	struct wg_peer p = peer4();
-	struct wg_change c = {.peer = &p, .set_listen_port = true, .listen_port = 51820};
+	struct wg_change c = {
+		.peer = &p, .psk = PSK01, .set_listen_port = true, .listen_port = 51820};
 	struct wg_device d = {0};
 	struct buf out = BUF_INIT;
 	struct nlmsghdr *h;
 	uint8_t done[20] = {20, 0, 0, 0, NLMSG_DONE, 0, 0, 0, 9};
 
-	assert_int_equal(ip_net_parse("2001:db8:42:2::/64", &p.allowed[1]), 0);
-	p.n_allowed = 2;
 	assert_int_equal(wg_genl_set_request(33, 9, "flannel-wg", &c, &out), 0);
 	h = (struct nlmsghdr *)out.data;
 	assert_int_equal(h->nlmsg_len, out.len);
@@ -400,7 +402,9 @@ static void test_genl_multipart(void **state)
 	buf_append(&both, b.data, b.len);
 	assert_int_equal(wg_genl_parse_reply(both.data, both.len, 9, &d), 0);
 	assert_int_equal(d.n_peers, 1);
-	assert_int_equal(d.peers[0].n_allowed, 2);
+	/* Two allowed IPs where we want one: kept as one and flagged. */
+	assert_int_equal(d.peers[0].n_allowed, 1);
+	assert_true(d.peers[0].more_allowed);
 	wg_device_done(&d);
 	assert_int_equal(wg_genl_parse_reply(err, sizeof(err), 9, &d), -ENODEV);
 	/* Truncated: a message longer than the datagram. */
@@ -465,6 +469,10 @@ static void test_keys(void **state)
 	assert_int_equal(wg_key_parse("dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo=\n", 45, k), 0);
 	assert_memory_equal(k, ALICE_PRIV, 32);
 	assert_int_equal(wg_key_parse("dwdt", 4, k), -EINVAL);
+	/* No key and an all-zero key (what the device reports for none) share tag 0. */
+	memset(k, 0, sizeof(k));
+	assert_true(wg_psk_tag(NULL) == 0 && wg_psk_tag(k) == 0);
+	assert_true(wg_psk_tag(PSK01) != 0 && wg_psk_tag(PSK01) != wg_psk_tag(ALICE_PRIV));
 }
 
 int main(void)
