@@ -38,7 +38,7 @@ VARYING_HEADERS = {"audit-id", "date"}
 
 def recording(name):
     """(request, response) of kube-wire/NAME*.http as dicts."""
-    files = [f for f in os.listdir(WIRE_DIR) if f.startswith(name) and f.endswith(".http")]
+    files = [f for f in os.listdir(WIRE_DIR) if f.startswith(name + "-") and f.endswith(".http")]
     assert len(files) == 1, "recording %s not found in %s" % (name, WIRE_DIR)
     with open(os.path.join(WIRE_DIR, files[0]), "rb") as f:
         data = f.read()
