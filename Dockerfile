@@ -33,13 +33,14 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
 
 FROM debian:12-slim
 # iptables: Debian 12's default is the nf_tables variant (iptables-nft), the
-# one current distributions and kube-proxy use; nftables for EnableNFTables.
+# one current distributions and kube-proxy use; nftables for EnableNFTables;
+# wireguard-go for the wireguard backend on kernels without WireGuard.
 # The rest are the shared libraries flanneld links (the CNI plugin is static;
-# libssl3 comes with libcurl4).
+# libssl3 for libcrypto: X25519 WireGuard keys).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        iptables nftables ca-certificates \
-        libcurl4 libcjson1 libnl-3-200 \
+        iptables nftables ca-certificates wireguard-go \
+        libcurl4 libcjson1 libnl-3-200 libssl3 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=builder /out/ /
 LABEL org.opencontainers.image.title="flannel" \

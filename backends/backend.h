@@ -65,20 +65,23 @@ struct backend_config {
 #define BACKEND_NEIGH4 (1u << 0)
 #define BACKEND_FDB4   (1u << 1)
 #define BACKEND_ROUTE4 (1u << 2)
-#define BACKEND_NEIGH6 (1u << 3)
-#define BACKEND_FDB6   (1u << 4)
-#define BACKEND_ROUTE6 (1u << 5)
+#define BACKEND_PEER4  (1u << 3) /* a WireGuard peer */
+#define BACKEND_NEIGH6 (1u << 4)
+#define BACKEND_FDB6   (1u << 5)
+#define BACKEND_ROUTE6 (1u << 6)
+#define BACKEND_PEER6  (1u << 7)
 
 /* Why a peer is not programmed (the planner's reasons, backends/plan.h). */
 enum backend_skip {
 	BACKEND_SKIP_NONE,
-	BACKEND_SKIP_BACKEND_TYPE, /* its backend-type is not ours */
-	BACKEND_SKIP_NO_VTEP_MAC,  /* vxlan without a VtepMAC */
-	BACKEND_SKIP_VNI,	   /* vxlan announcing another VNI than ours */
-	BACKEND_SKIP_CONFLICT,	   /* its subnet or VtepMAC is another peer's */
+	BACKEND_SKIP_BACKEND_TYPE,  /* its backend-type is not ours */
+	BACKEND_SKIP_NO_VTEP_MAC,   /* vxlan without a VtepMAC */
+	BACKEND_SKIP_VNI,	    /* vxlan announcing another VNI than ours */
+	BACKEND_SKIP_CONFLICT,	    /* its subnet or VtepMAC / PublicKey is another peer's */
+	BACKEND_SKIP_NO_PUBLIC_KEY, /* wireguard without a PublicKey */
 	_BACKEND_SKIP_MAX,
 };
-/* A metric label: "backend-type", "no-vtep-mac", "vni", "conflict"; "" for none. */
+/* A metric label: "backend-type", "no-vtep-mac", "vni", "conflict", "no-public-key"; "" for none. */
 const char *backend_skip_name(enum backend_skip reason);
 
 struct backend_peer_status {

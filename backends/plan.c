@@ -6,13 +6,13 @@
  * that a reconcile of thousands of unchanged peers costs sorting, not
  * syscalls, and so that every rule can be unit-tested.
  *
- * Conflicting leases (two peers with the same subnet address or, for vxlan,
- * the same VtepMAC) would make every pass rewrite the kernel; the first by
- * name wins and the others are reported as skipped.
+ * Conflicting leases (two peers with the same subnet address or link key:
+ * VtepMAC, WireGuard public key) would make every pass rewrite the kernel;
+ * the first by name wins and the others are reported as skipped.
  *
  * The belief (struct plan_state) keeps a copy of each peer's lease with its
  * status (its desired entries are rebuilt from them when needed, which keeps
- * the record small) and a sorted index by subnet address and VtepMAC, so
+ * the record small) and a sorted index by subnet address and link key, so
  * that a change of a few peers is planned without sorting (a name merge,
  * or binary searches when the changed names are given) and a notification
  * is classified with a binary search.
@@ -24,6 +24,10 @@
 
 #include "plan.h"
 
+#define FAMILY_BITS(fi)                                                                 \
+	(PLAN_BIT(PLAN_NEIGH, fi) | PLAN_BIT(PLAN_FDB, fi) | PLAN_BIT(PLAN_ROUTE, fi) | \
+	 PLAN_BIT(PLAN_PEER, fi))
+
 /* A desired or actual entry with its sort key fields reachable. */
 struct entry {
 	enum plan_kind kind;
@@ -33,6 +37,7 @@ struct entry {
 		struct neigh_spec neigh;
 		struct fdb_spec fdb;
 		struct route_spec route;
+		struct wg_peer wg;
 	};
 };
 
@@ -75,6 +80,8 @@ static int key_cmp(const struct entry *a, const struct entry *b)
 	case PLAN_FDB:
 		r = mac_cmp(a->fdb.mac, b->fdb.mac);
 		return r ? r : ip_addr_cmp(&a->fdb.dst, &b->fdb.dst);
+	case PLAN_PEER:
+		return wg_peer_key_cmp(&a->wg, &b->wg);
 	case PLAN_ROUTE:
 	default:
 		r = ip_net_cmp(&a->route.dst, &b->route.dst);
@@ -101,6 +108,8 @@ static bool entry_satisfies(const struct entry *a, const struct entry *d)
 		       (a->neigh.state & NL_NUD_PERMANENT);
 	case PLAN_FDB:
 		return (a->fdb.state & NL_NUD_PERMANENT) != 0;
+	case PLAN_PEER:
+		return a->wg.ifindex == d->wg.ifindex && wg_peer_equal(&a->wg, &d->wg);
 	case PLAN_ROUTE:
 	default:
 		return ip_addr_equal(&a->route.gw, &d->route.gw) &&
@@ -120,6 +129,7 @@ static bool entry_is_stale(const struct entry *a)
 	case PLAN_FDB:
 		/* Learnt entries (Learning=true) belong to the kernel. */
 		return (a->fdb.state & (NL_NUD_PERMANENT | NL_NUD_NOARP)) != 0;
+	case PLAN_PEER: /* the device is ours: so is every peer on it */
 	case PLAN_ROUTE:
 	default:
 		return true; /* the caller dumped only routes that are ours */
@@ -153,6 +163,17 @@ static uint64_t entry_hash(uint64_t h, const struct entry *e)
 	case PLAN_FDB:
 		h = fnv1a(h, e->fdb.mac, 6);
 		return hash_addr(h, &e->fdb.dst);
+	case PLAN_PEER:
+		h = fnv1a(h, e->wg.key, WG_KEY_LEN);
+		h = fnv1a(h, &e->wg.psk_tag, sizeof(e->wg.psk_tag));
+		h = hash_addr(h, &e->wg.endpoint);
+		h = fnv1a(h, &e->wg.port, sizeof(e->wg.port));
+		h = fnv1a(h, &e->wg.keepalive, sizeof(e->wg.keepalive));
+		for (unsigned k = 0; k < e->wg.n_allowed; k++) {
+			h = hash_addr(h, &e->wg.allowed[k].addr);
+			h = fnv1a(h, &e->wg.allowed[k].prefixlen, 1);
+		}
+		return h;
 	case PLAN_ROUTE:
 	default:
 		h = hash_addr(h, &e->route.dst.addr);
@@ -188,6 +209,28 @@ static const uint8_t *peer_mac(const struct lease *l, int fi)
 	return l->attrs.has_vtep_mac6 ? l->attrs.vtep_mac6 : NULL;
 }
 
+static const uint8_t *peer_wg_key(const struct lease *l, int fi)
+{
+	if (fi == 0)
+		return l->attrs.has_wg_key ? l->attrs.wg_key : NULL;
+	return l->attrs.has_wg_key6 ? l->attrs.wg_key6 : NULL;
+}
+
+/* A link key, zero-padded: VtepMAC (vxlan) or public key (wireguard). */
+#define LINK_KEY_LEN WG_KEY_LEN
+
+static bool peer_link_key(const struct plan_family *f, const struct lease *l, int fi,
+			  uint8_t key[static LINK_KEY_LEN])
+{
+	const uint8_t *k = f->wg ? peer_wg_key(l, fi) : peer_mac(l, fi);
+
+	memset(key, 0, LINK_KEY_LEN);
+	if (!k)
+		return false;
+	memcpy(key, k, f->wg ? WG_KEY_LEN : 6);
+	return true;
+}
+
 static bool in_direct_nets(const struct plan_family *f, const struct ip_addr *ip)
 {
 	for (size_t k = 0; k < f->n_direct_nets; k++)
@@ -198,10 +241,20 @@ static bool in_direct_nets(const struct plan_family *f, const struct ip_addr *ip
 
 /* qsort_r context for peer conflict detection. */
 struct conflict_ctx {
+	const struct plan_family *f;
 	const struct lease *const *peers;
 	int fi;
-	bool by_mac;
+	bool by_link_key;
 };
+
+static int link_key_cmp(const struct conflict_ctx *c, size_t a, size_t b)
+{
+	uint8_t ka[LINK_KEY_LEN], kb[LINK_KEY_LEN];
+
+	(void)peer_link_key(c->f, c->peers[a], c->fi, ka);
+	(void)peer_link_key(c->f, c->peers[b], c->fi, kb);
+	return memcmp(ka, kb, LINK_KEY_LEN);
+}
 
 static int conflict_cmp(const void *x, const void *y, void *arg)
 {
@@ -211,8 +264,8 @@ static int conflict_cmp(const void *x, const void *y, void *arg)
 	struct ip_addr pa, pb;
 	int r;
 
-	if (c->by_mac)
-		r = mac_cmp(peer_mac(c->peers[a], c->fi), peer_mac(c->peers[b], c->fi));
+	if (c->by_link_key)
+		r = link_key_cmp(c, a, b);
 	else {
 		(void)peer_subnet(c->peers[a], c->fi, &sa, &pa);
 		(void)peer_subnet(c->peers[b], c->fi, &sb, &pb);
@@ -222,11 +275,11 @@ static int conflict_cmp(const void *x, const void *y, void *arg)
 }
 
 /* Mark later peers (by name) sharing a key with an earlier one as conflicting. */
-static int mark_conflicts(const struct lease *const *peers, const size_t *idx, size_t n, int fi,
-			  bool by_mac, bool *conflict)
+static int mark_conflicts(const struct plan_family *f, const struct lease *const *peers,
+			  const size_t *idx, size_t n, int fi, bool by_link_key, bool *conflict)
 {
 	_cleanup_free_ size_t *sorted = NULL;
-	struct conflict_ctx c = {.peers = peers, .fi = fi, .by_mac = by_mac};
+	struct conflict_ctx c = {.f = f, .peers = peers, .fi = fi, .by_link_key = by_link_key};
 
 	if (n < 2)
 		return 0;
@@ -239,8 +292,8 @@ static int mark_conflicts(const struct lease *const *peers, const size_t *idx, s
 		size_t a = sorted[k - 1], b = sorted[k];
 		struct entry ea = {0}, eb = {0};
 		bool same;
-		if (by_mac)
-			same = mac_cmp(peer_mac(peers[a], fi), peer_mac(peers[b], fi)) == 0;
+		if (by_link_key)
+			same = link_key_cmp(&c, a, b) == 0;
 		else {
 			struct ip_addr pa, pb;
 			(void)peer_subnet(peers[a], fi, &ea.route.dst, &pa);
@@ -293,123 +346,174 @@ static bool skip(struct plan_peer *pp, enum plan_skip why)
 	return true;
 }
 
-/* Desired entries of one family. */
+/*
+ * A peer's desired entry of a kind and family: direct = routed via its
+ * public IP (host-gw, DirectRouting), else VXLAN. The peer must have a
+ * subnet of the family, and the link key its entries need (peer_wants);
+ * false (and *e untouched) when it has no subnet of that family.
+ */
+static bool peer_entry(const struct plan_family *f, uint8_t proto, const struct lease *l,
+		       bool direct, int fi, enum plan_kind kind, struct entry *e)
+{
+	const int family = fi == 0 ? AF_INET : AF_INET6;
+	struct ip_net subnet;
+	struct ip_addr pub;
+
+	if (!peer_subnet(l, fi, &subnet, &pub))
+		return false;
+	*e = (struct entry){.kind = kind, .family = family, .peer = -1};
+	switch (kind) {
+	case PLAN_NEIGH:
+		e->neigh = (struct neigh_spec){.ifindex = f->dev_ifindex,
+					       .ip = subnet.addr,
+					       .has_mac = true,
+					       .state = NL_NUD_PERMANENT};
+		memcpy(e->neigh.mac, peer_mac(l, fi), 6);
+		break;
+	case PLAN_FDB:
+		e->fdb = (struct fdb_spec){
+			.ifindex = f->dev_ifindex, .dst = pub, .state = NL_NUD_PERMANENT};
+		memcpy(e->fdb.mac, peer_mac(l, fi), 6);
+		break;
+	case PLAN_PEER:
+		e->wg = (struct wg_peer){.ifindex = f->dev_ifindex,
+					 .endpoint = pub,
+					 .port = (fi == 0 ? l->attrs.wg_port : l->attrs.wg_port6)
+							 ?: f->wg_port,
+					 .keepalive = f->wg_keepalive,
+					 .n_allowed = 1,
+					 .allowed = {subnet}};
+		memcpy(e->wg.key, peer_wg_key(l, fi), WG_KEY_LEN);
+		e->wg.psk_tag = wg_psk_tag(f->wg_psk);
+		break;
+	case PLAN_ROUTE:
+	default:
+		e->route = (struct route_spec){.family = family,
+					       .dst = subnet,
+					       .gw = direct ? pub : subnet.addr,
+					       .ifindex = direct ? f->ext_ifindex : f->dev_ifindex,
+					       .onlink = !direct,
+					       .proto = proto,
+					       .type = NL_ROUTE_UNICAST,
+					       .table = NL_TABLE_MAIN,
+					       .priority = f->route_priority};
+		break;
+	}
+	return true;
+}
+
+/*
+ * The PLAN_BIT()s a peer wants in family fi, with its status (direct,
+ * skipped) into *st; 0 when it has no subnet of the family or is skipped
+ * (another backend type, no VtepMAC or PublicKey). Conflicts aside, this
+ * is the whole rule of which entries a peer gets.
+ */
+static unsigned peer_wants(const struct plan_params *p, int fi, const struct lease *l,
+			   struct plan_peer *st)
+{
+	const struct plan_family *f = &p->fam[fi];
+	struct ip_net subnet;
+	struct ip_addr pub;
+	bool direct;
+
+	if (!f->enabled || !peer_subnet(l, fi, &subnet, &pub))
+		return 0;
+	if (skip(st, peer_skip_type(p, l)))
+		return 0;
+	if (f->wg) {
+		if (skip(st, peer_wg_key(l, fi) ? PLAN_SKIP_NONE : PLAN_SKIP_NO_PUBLIC_KEY))
+			return 0;
+		return PLAN_BIT(PLAN_PEER, fi);
+	}
+	direct = !f->vxlan || (f->direct_routing && in_direct_nets(f, &pub));
+	if (fi == 0)
+		st->direct = f->vxlan && direct;
+	else
+		st->direct6 = f->vxlan && direct;
+	if (skip(st, peer_skip_vxlan(p, fi, l, direct)))
+		return 0;
+	if (direct)
+		return PLAN_BIT(PLAN_ROUTE, fi);
+	return PLAN_BIT(PLAN_NEIGH, fi) | PLAN_BIT(PLAN_FDB, fi) | PLAN_BIT(PLAN_ROUTE, fi);
+}
+
+static bool peer_direct(const struct plan_family *f, const struct plan_peer *st, int fi)
+{
+	return !f->vxlan || (fi == 0 ? st->direct : st->direct6);
+}
+
+/* Desired entries of one family: the peers' and the device's own route. */
 static int build_desired(const struct plan_params *p, int fi, const struct lease *const *peers,
 			 size_t n_peers, struct plan_peer *pp, struct entries *out,
 			 size_t *n_conflicts)
 {
 	const struct plan_family *f = &p->fam[fi];
-	const int family = fi == 0 ? AF_INET : AF_INET6;
-	_cleanup_free_ size_t *idx = NULL, *mac_idx = NULL;
+	_cleanup_free_ size_t *idx = NULL, *link_idx = NULL;
 	_cleanup_free_ bool *conflict = NULL;
-	size_t n_idx = 0, n_mac = 0;
+	const unsigned link_bits = PLAN_BIT(PLAN_NEIGH, fi) | PLAN_BIT(PLAN_PEER, fi);
+	size_t n_idx = 0, n_link = 0;
 	int r;
 
 	idx = malloc((n_peers ? n_peers : 1) * sizeof(*idx));
-	mac_idx = malloc((n_peers ? n_peers : 1) * sizeof(*mac_idx));
+	link_idx = malloc((n_peers ? n_peers : 1) * sizeof(*link_idx));
 	conflict = calloc(n_peers ? n_peers : 1, sizeof(*conflict));
-	if (!idx || !mac_idx || !conflict)
+	if (!idx || !link_idx || !conflict)
 		return -ENOMEM;
 
 	for (size_t k = 0; k < n_peers; k++) {
-		const struct lease *l = peers[k];
-		struct ip_net subnet;
-		struct ip_addr pub;
-		bool direct;
+		unsigned want = peer_wants(p, fi, peers[k], &pp[k]);
 
-		if (!peer_subnet(l, fi, &subnet, &pub))
+		if (!want)
 			continue;
-		if (skip(&pp[k], peer_skip_type(p, l)))
-			continue;
-		direct = !f->vxlan || (f->direct_routing && in_direct_nets(f, &pub));
-		if (fi == 0)
-			pp[k].direct = f->vxlan && direct;
-		else
-			pp[k].direct6 = f->vxlan && direct;
-		if (skip(&pp[k], peer_skip_vxlan(p, fi, l, direct)))
-			continue;
-		if (!direct)
-			mac_idx[n_mac++] = k;
+		if (want & link_bits)
+			link_idx[n_link++] = k;
 		idx[n_idx++] = k;
+		pp[k].want |= want;
 	}
-	r = mark_conflicts(peers, idx, n_idx, fi, false, conflict);
+	r = mark_conflicts(f, peers, idx, n_idx, fi, false, conflict);
 	if (r < 0)
 		return r;
-	r = mark_conflicts(peers, mac_idx, n_mac, fi, true, conflict);
+	r = mark_conflicts(f, peers, link_idx, n_link, fi, true, conflict);
 	if (r < 0)
 		return r;
 
 	for (size_t j = 0; j < n_idx; j++) {
 		size_t k = idx[j];
-		const struct lease *l = peers[k];
-		bool direct = fi == 0 ? pp[k].direct : pp[k].direct6;
-		struct entry e = {.family = family, .peer = (ssize_t)k};
-		struct ip_net subnet;
-		struct ip_addr pub;
 
 		if (conflict[k]) {
 			skip(&pp[k], PLAN_SKIP_CONFLICT);
+			pp[k].want &= ~FAMILY_BITS(fi);
 			(*n_conflicts)++;
 			continue;
 		}
-		(void)peer_subnet(l, fi, &subnet, &pub);
-		if (!f->vxlan || direct) {
-			e.kind = PLAN_ROUTE;
-			e.route = (struct route_spec){.family = family,
-						      .dst = subnet,
-						      .gw = pub,
-						      .ifindex = f->ext_ifindex,
-						      .proto = p->proto,
-						      .type = NL_ROUTE_UNICAST,
-						      .table = NL_TABLE_MAIN,
-						      .priority = f->route_priority};
+		for (int kind = 0; kind < _PLAN_KIND_MAX; kind++) {
+			struct entry e;
+
+			if (!(pp[k].want & PLAN_BIT(kind, fi)))
+				continue;
+			(void)peer_entry(f, p->proto, peers[k], peer_direct(f, &pp[k], fi), fi,
+					 (enum plan_kind)kind, &e);
+			e.peer = (ssize_t)k;
 			r = entries_push(out, &e);
 			if (r < 0)
 				return r;
-			pp[k].want |= PLAN_BIT(PLAN_ROUTE, fi);
-			continue;
 		}
-
-		e.kind = PLAN_NEIGH;
-		e.neigh = (struct neigh_spec){.ifindex = f->dev_ifindex,
-					      .ip = subnet.addr,
-					      .has_mac = true,
-					      .state = NL_NUD_PERMANENT};
-		memcpy(e.neigh.mac, peer_mac(l, fi), 6);
+	}
+	if (f->has_dev_route) {
+		struct entry e = {.kind = PLAN_ROUTE,
+				  .family = fi == 0 ? AF_INET : AF_INET6,
+				  .peer = -1,
+				  .route = f->dev_route};
 		r = entries_push(out, &e);
 		if (r < 0)
 			return r;
-
-		e.kind = PLAN_FDB;
-		e.fdb = (struct fdb_spec){
-			.ifindex = f->dev_ifindex, .dst = pub, .state = NL_NUD_PERMANENT};
-		memcpy(e.fdb.mac, peer_mac(l, fi), 6);
-		r = entries_push(out, &e);
-		if (r < 0)
-			return r;
-
-		e.kind = PLAN_ROUTE;
-		e.route = (struct route_spec){.family = family,
-					      .dst = subnet,
-					      .gw = subnet.addr,
-					      .ifindex = f->dev_ifindex,
-					      .onlink = true,
-					      .proto = p->proto,
-					      .type = NL_ROUTE_UNICAST,
-					      .table = NL_TABLE_MAIN,
-					      .priority = f->route_priority};
-		r = entries_push(out, &e);
-		if (r < 0)
-			return r;
-		pp[k].want |= PLAN_BIT(PLAN_NEIGH, fi) | PLAN_BIT(PLAN_FDB, fi) |
-			      PLAN_BIT(PLAN_ROUTE, fi);
 	}
 	return 0;
 }
 
 bool plan_route_is_ours(const struct plan_family *f, uint8_t proto, const struct route_spec *r)
 {
-	if (f->vxlan && f->dev_ifindex > 0 && r->ifindex == f->dev_ifindex)
+	if (f->dev_ifindex > 0 && r->ifindex == f->dev_ifindex)
 		return true;
 	return r->proto == proto && (!f->has_network || ip_net_contains_net(&f->network, &r->dst));
 }
@@ -442,6 +546,13 @@ static int build_actual(const struct plan_params *p, const struct plan_actual *a
 		    !plan_route_is_ours(&p->fam[fi], p->proto, &a->routes[k]))
 			continue;
 		e.route = a->routes[k];
+		r = entries_push(out, &e);
+		if (r < 0)
+			return r;
+	}
+	for (size_t k = 0; k < a->n_wg_peers; k++) {
+		struct entry e = {.kind = PLAN_PEER, .family = family, .peer = -1};
+		e.wg = a->wg_peers[k];
 		r = entries_push(out, &e);
 		if (r < 0)
 			return r;
@@ -496,7 +607,8 @@ static int diff_family(struct entries *want, struct entries *have, int fi, struc
 			r = emit(buckets, PLAN_REPLACE, d, fi);
 			if (r < 0)
 				return r;
-			plan->peers[d->peer].missing |= PLAN_BIT(d->kind, fi);
+			if (d->peer >= 0)
+				plan->peers[d->peer].missing |= PLAN_BIT(d->kind, fi);
 			i++;
 		} else if (c > 0) {
 			if (entry_is_stale(a)) {
@@ -510,7 +622,8 @@ static int diff_family(struct entries *want, struct entries *have, int fi, struc
 				r = emit(buckets, PLAN_REPLACE, d, fi);
 				if (r < 0)
 					return r;
-				plan->peers[d->peer].missing |= PLAN_BIT(d->kind, fi);
+				if (d->peer >= 0)
+					plan->peers[d->peer].missing |= PLAN_BIT(d->kind, fi);
 			}
 			i++;
 			/* Several actual entries may share a key (e.g. the same
@@ -523,15 +636,15 @@ static int diff_family(struct entries *want, struct entries *have, int fi, struc
 }
 
 /*
- * The ops of the buckets: adds neighbour, FDB, route; deletes route, FDB,
- * neighbour. Each bucket is freed once copied, so that the ops and the
+ * The ops of the buckets: adds peer, neighbour, FDB, route; deletes route,
+ * FDB, neighbour, peer. Each bucket is freed once copied, so that the ops and the
  * entries they come from are not both held in full (thousands of them on a
  * first pass).
  */
 static int ops_from_buckets(struct entries *buckets, struct plan *plan)
 {
-	static const enum plan_kind add_order[] = {PLAN_NEIGH, PLAN_FDB, PLAN_ROUTE};
-	static const enum plan_kind del_order[] = {PLAN_ROUTE, PLAN_FDB, PLAN_NEIGH};
+	static const enum plan_kind add_order[] = {PLAN_PEER, PLAN_NEIGH, PLAN_FDB, PLAN_ROUTE};
+	static const enum plan_kind del_order[] = {PLAN_ROUTE, PLAN_FDB, PLAN_NEIGH, PLAN_PEER};
 
 	plan->ops = calloc(1, sizeof(*plan->ops));
 	if (!plan->ops)
@@ -539,7 +652,7 @@ static int ops_from_buckets(struct entries *buckets, struct plan *plan)
 	for (int pass = 0; pass < 2; pass++) {
 		enum plan_action action = pass == 0 ? PLAN_REPLACE : PLAN_DELETE;
 		const enum plan_kind *order = pass == 0 ? add_order : del_order;
-		for (int o = 0; o < 3; o++)
+		for (int o = 0; o < _PLAN_KIND_MAX; o++)
 			for (int fi = 0; fi < 2; fi++) {
 				struct entries *e = &buckets[bucket_of(action, order[o], fi)];
 				struct plan_op *ops;
@@ -561,6 +674,8 @@ static int ops_from_buckets(struct entries *buckets, struct plan *plan)
 						op->neigh = e->v[k].neigh;
 					else if (op->kind == PLAN_FDB)
 						op->fdb = e->v[k].fdb;
+					else if (op->kind == PLAN_PEER)
+						op->wg = e->v[k].wg;
 					else
 						op->route = e->v[k].route;
 					if (action == PLAN_DELETE)
@@ -592,9 +707,10 @@ struct peer_rec {
 	uint64_t hash;	     /* sum of the entries' hashes */
 };
 
-/* A sorted index: subnet address or VtepMAC (16 bytes, zero-padded) → peer. */
+/* A sorted index: subnet address or link key (zero-padded) → peer. */
+#define KEY_LEN LINK_KEY_LEN
 struct kitem {
-	uint8_t key[16];
+	uint8_t key[KEY_LEN];
 	struct peer_rec *rec;
 };
 
@@ -624,44 +740,39 @@ struct plan_state {
 	size_t n_skipped; /* recs with st.skipped */
 };
 
-#define FAMILY_BITS(fi) \
-	(PLAN_BIT(PLAN_NEIGH, fi) | PLAN_BIT(PLAN_FDB, fi) | PLAN_BIT(PLAN_ROUTE, fi))
 #define HASH_SEED 0xcbf29ce484222325ULL
 
 /* Only for a record with the family's route (has_subnet_key). */
-static void subnet_key(const struct peer_rec *r, int fi, uint8_t key[static 16])
+static void subnet_key(const struct peer_rec *r, int fi, uint8_t key[static KEY_LEN])
 {
 	struct ip_net subnet;
 	struct ip_addr pub;
 
-	memset(key, 0, 16);
+	memset(key, 0, KEY_LEN);
 	if (peer_subnet(&r->lease, fi, &subnet, &pub))
 		memcpy(key, subnet.addr.bytes, 16);
 }
 
-/* Only for a record with the family's neighbour (has_mac_key). */
-static void mac_key(const struct peer_rec *r, int fi, uint8_t key[static 16])
+/* Only for a record with the family's neighbour or WireGuard peer (has_link_key). */
+static void link_key(const struct plan_state *s, const struct peer_rec *r, int fi,
+		     uint8_t key[static KEY_LEN])
 {
-	const uint8_t *mac = peer_mac(&r->lease, fi);
-
-	memset(key, 0, 16);
-	if (mac)
-		memcpy(key, mac, 6);
+	(void)peer_link_key(&s->params.fam[fi], &r->lease, fi, key);
 }
 
 static bool has_subnet_key(const struct peer_rec *r, int fi)
 {
-	return (r->st.want & PLAN_BIT(PLAN_ROUTE, fi)) != 0;
+	return (r->st.want & (PLAN_BIT(PLAN_ROUTE, fi) | PLAN_BIT(PLAN_PEER, fi))) != 0;
 }
 
-static bool has_mac_key(const struct peer_rec *r, int fi)
+static bool has_link_key(const struct peer_rec *r, int fi)
 {
-	return (r->st.want & PLAN_BIT(PLAN_NEIGH, fi)) != 0;
+	return (r->st.want & (PLAN_BIT(PLAN_NEIGH, fi) | PLAN_BIT(PLAN_PEER, fi))) != 0;
 }
 
 static int kitem_cmp(const void *x, const void *y)
 {
-	return memcmp(((const struct kitem *)x)->key, ((const struct kitem *)y)->key, 16);
+	return memcmp(((const struct kitem *)x)->key, ((const struct kitem *)y)->key, KEY_LEN);
 }
 
 /* The first index whose key is >= key. */
@@ -671,7 +782,7 @@ static size_t keyset_lower(const struct keyset *ks, const uint8_t *key)
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (memcmp(ks->v[mid].key, key, 16) < 0)
+		if (memcmp(ks->v[mid].key, key, KEY_LEN) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -682,7 +793,7 @@ static size_t keyset_lower(const struct keyset *ks, const uint8_t *key)
 static struct peer_rec *keyset_find(const struct keyset *ks, const uint8_t *key)
 {
 	size_t i = keyset_lower(ks, key);
-	return i < ks->n && memcmp(ks->v[i].key, key, 16) == 0 ? ks->v[i].rec : NULL;
+	return i < ks->n && memcmp(ks->v[i].key, key, KEY_LEN) == 0 ? ks->v[i].rec : NULL;
 }
 
 static int keyset_reserve(struct keyset *ks, size_t n)
@@ -707,14 +818,15 @@ static void keyset_insert(struct keyset *ks, const uint8_t *key, struct peer_rec
 	size_t i = keyset_lower(ks, key);
 
 	memmove(&ks->v[i + 1], &ks->v[i], (ks->n - i) * sizeof(*ks->v));
-	memcpy(ks->v[i].key, key, 16);
+	memcpy(ks->v[i].key, key, KEY_LEN);
 	ks->v[i].rec = rec;
 	ks->n++;
 }
 
 static void keyset_remove(struct keyset *ks, const uint8_t *key, const struct peer_rec *rec)
 {
-	for (size_t i = keyset_lower(ks, key); i < ks->n && memcmp(ks->v[i].key, key, 16) == 0; i++)
+	for (size_t i = keyset_lower(ks, key); i < ks->n && memcmp(ks->v[i].key, key, KEY_LEN) == 0;
+	     i++)
 		if (ks->v[i].rec == rec) {
 			memmove(&ks->v[i], &ks->v[i + 1], (ks->n - i - 1) * sizeof(*ks->v));
 			ks->n--;
@@ -737,8 +849,8 @@ static int keysets_build(struct plan_state *s)
 				subnet_key(rec, fi, sub->v[sub->n].key);
 				sub->v[sub->n++].rec = rec;
 			}
-			if (has_mac_key(rec, fi)) {
-				mac_key(rec, fi, mac->v[mac->n].key);
+			if (has_link_key(rec, fi)) {
+				link_key(s, rec, fi, mac->v[mac->n].key);
 				mac->v[mac->n++].rec = rec;
 			}
 		}
@@ -787,6 +899,14 @@ static int params_copy(const struct plan_params *p, struct params_copy *c)
 	return 0;
 }
 
+static bool route_equal(const struct route_spec *a, const struct route_spec *b)
+{
+	return a->family == b->family && ip_net_equal(&a->dst, &b->dst) &&
+	       ip_addr_equal(&a->gw, &b->gw) && a->ifindex == b->ifindex &&
+	       a->onlink == b->onlink && a->proto == b->proto && a->type == b->type &&
+	       a->table == b->table && a->priority == b->priority;
+}
+
 static bool params_equal(const struct params_copy *c, const struct plan_params *p)
 {
 	if (strncmp(c->backend_type, p->backend_type ? p->backend_type : "",
@@ -800,7 +920,11 @@ static bool params_equal(const struct params_copy *c, const struct plan_params *
 		    a->direct_routing != b->direct_routing ||
 		    a->route_priority != b->route_priority ||
 		    a->n_direct_nets != b->n_direct_nets || a->has_network != b->has_network ||
-		    (a->has_network && !ip_net_equal(&a->network, &b->network)))
+		    (a->has_network && !ip_net_equal(&a->network, &b->network)) || a->wg != b->wg ||
+		    a->wg_port != b->wg_port || a->wg_keepalive != b->wg_keepalive ||
+		    memcmp(a->wg_psk, b->wg_psk, WG_KEY_LEN) != 0 ||
+		    a->has_dev_route != b->has_dev_route ||
+		    (a->has_dev_route && !route_equal(&a->dev_route, &b->dev_route)))
 			return false;
 		for (size_t k = 0; k < a->n_direct_nets; k++)
 			if (!ip_net_equal(&a->direct_nets[k], &b->direct_nets[k]))
@@ -883,7 +1007,7 @@ static int compute(const struct plan_params *p, const struct lease *const *peers
 			for (size_t k = 0; k < want.n; k++) {
 				uint64_t h = entry_hash1(&want.v[k]);
 				plan.desired_hash += h;
-				if (st)
+				if (st && want.v[k].peer >= 0)
 					st->recs[want.v[k].peer]->hash += h;
 			}
 			plan.n_desired += want.n;
@@ -937,51 +1061,6 @@ int plan_compute_state(const struct plan_params *p, const struct lease *const *p
 
 /* ---- planning against the belief ---- */
 
-/*
- * A peer's desired entry of a kind and family, as build_desired makes it:
- * direct = routed via its public IP (host-gw, DirectRouting), else VXLAN.
- * The peer must have a subnet of the family, and a VtepMAC unless direct;
- * false (and *e untouched) when it has no subnet of that family.
- */
-static bool peer_entry(const struct plan_family *f, uint8_t proto, const struct lease *l,
-		       bool direct, int fi, enum plan_kind kind, struct entry *e)
-{
-	const int family = fi == 0 ? AF_INET : AF_INET6;
-	struct ip_net subnet;
-	struct ip_addr pub;
-
-	if (!peer_subnet(l, fi, &subnet, &pub))
-		return false;
-	*e = (struct entry){.kind = kind, .family = family, .peer = -1};
-	switch (kind) {
-	case PLAN_NEIGH:
-		e->neigh = (struct neigh_spec){.ifindex = f->dev_ifindex,
-					       .ip = subnet.addr,
-					       .has_mac = true,
-					       .state = NL_NUD_PERMANENT};
-		memcpy(e->neigh.mac, peer_mac(l, fi), 6);
-		break;
-	case PLAN_FDB:
-		e->fdb = (struct fdb_spec){
-			.ifindex = f->dev_ifindex, .dst = pub, .state = NL_NUD_PERMANENT};
-		memcpy(e->fdb.mac, peer_mac(l, fi), 6);
-		break;
-	case PLAN_ROUTE:
-	default:
-		e->route = (struct route_spec){.family = family,
-					       .dst = subnet,
-					       .gw = direct ? pub : subnet.addr,
-					       .ifindex = direct ? f->ext_ifindex : f->dev_ifindex,
-					       .onlink = !direct,
-					       .proto = proto,
-					       .type = NL_ROUTE_UNICAST,
-					       .table = NL_TABLE_MAIN,
-					       .priority = f->route_priority};
-		break;
-	}
-	return true;
-}
-
 /* The record's entry of a kind and family into *tmp, or NULL when it has none. */
 static const struct entry *rec_ent(const struct params_copy *pc, const struct peer_rec *r, int fi,
 				   enum plan_kind kind, struct entry *tmp)
@@ -990,8 +1069,7 @@ static const struct entry *rec_ent(const struct params_copy *pc, const struct pe
 
 	if (!(r->st.want & PLAN_BIT(kind, fi)))
 		return NULL;
-	if (!peer_entry(f, pc->proto, &r->lease,
-			!f->vxlan || (fi == 0 ? r->st.direct : r->st.direct6), fi, kind, tmp))
+	if (!peer_entry(f, pc->proto, &r->lease, peer_direct(f, &r->st, fi), fi, kind, tmp))
 		return NULL;
 	return tmp;
 }
@@ -1003,28 +1081,16 @@ static void rec_plan(const struct plan_params *p, const struct lease *l, struct 
 	rec->lease = *l;
 	for (int fi = 0; fi < 2; fi++) {
 		const struct plan_family *f = &p->fam[fi];
-		struct ip_net subnet;
-		struct ip_addr pub;
-		bool direct;
+		unsigned want = peer_wants(p, fi, l, &rec->st);
 
-		if (!f->enabled || !peer_subnet(l, fi, &subnet, &pub))
-			continue;
-		if (skip(&rec->st, peer_skip_type(p, l)))
-			continue;
-		direct = !f->vxlan || (f->direct_routing && in_direct_nets(f, &pub));
-		if (fi == 0)
-			rec->st.direct = f->vxlan && direct;
-		else
-			rec->st.direct6 = f->vxlan && direct;
-		if (skip(&rec->st, peer_skip_vxlan(p, fi, l, direct)))
-			continue;
-		rec->st.want |= direct ? PLAN_BIT(PLAN_ROUTE, fi) : FAMILY_BITS(fi);
+		rec->st.want |= want;
 		for (int kind = 0; kind < _PLAN_KIND_MAX; kind++) {
 			struct entry e;
 
-			if (!(rec->st.want & PLAN_BIT(kind, fi)))
+			if (!(want & PLAN_BIT(kind, fi)))
 				continue;
-			if (peer_entry(f, p->proto, l, direct, fi, (enum plan_kind)kind, &e))
+			if (peer_entry(f, p->proto, l, peer_direct(f, &rec->st, fi), fi,
+				       (enum plan_kind)kind, &e))
 				rec->hash += entry_hash1(&e);
 		}
 	}
@@ -1053,7 +1119,7 @@ static bool collides(const struct plan_state *s, const struct change *c, size_t 
 		if (!a)
 			continue;
 		for (int fi = 0; fi < 2; fi++) {
-			uint8_t ks[16], km[16], x[16];
+			uint8_t ks[KEY_LEN], km[KEY_LEN], x[KEY_LEN];
 			const struct peer_rec *hit;
 
 			if (!has_subnet_key(a, fi))
@@ -1062,8 +1128,8 @@ static bool collides(const struct plan_state *s, const struct change *c, size_t 
 			hit = keyset_find(&s->subnets[fi], ks);
 			if (hit && !is_removed(c, n, hit))
 				return true;
-			if (has_mac_key(a, fi)) {
-				mac_key(a, fi, km);
+			if (has_link_key(a, fi)) {
+				link_key(s, a, fi, km);
 				hit = keyset_find(&s->macs[fi], km);
 				if (hit && !is_removed(c, n, hit))
 					return true;
@@ -1073,11 +1139,11 @@ static bool collides(const struct plan_state *s, const struct change *c, size_t 
 				if (!b || !has_subnet_key(b, fi))
 					continue;
 				subnet_key(b, fi, x);
-				if (memcmp(ks, x, 16) == 0)
+				if (memcmp(ks, x, KEY_LEN) == 0)
 					return true;
-				if (has_mac_key(a, fi) && has_mac_key(b, fi)) {
-					mac_key(b, fi, x);
-					if (memcmp(km, x, 16) == 0)
+				if (has_link_key(a, fi) && has_link_key(b, fi)) {
+					link_key(s, b, fi, x);
+					if (memcmp(km, x, KEY_LEN) == 0)
 						return true;
 				}
 			}
@@ -1164,13 +1230,13 @@ static int keys_commit(struct plan_state *s, const struct change *c, size_t n)
 	for (size_t j = 0; j < n; j++) {
 		if (c[j].old) {
 			for (int fi = 0; fi < 2; fi++) {
-				uint8_t key[16];
+				uint8_t key[KEY_LEN];
 				if (has_subnet_key(c[j].old, fi)) {
 					subnet_key(c[j].old, fi, key);
 					keyset_remove(&s->subnets[fi], key, c[j].old);
 				}
-				if (has_mac_key(c[j].old, fi)) {
-					mac_key(c[j].old, fi, key);
+				if (has_link_key(c[j].old, fi)) {
+					link_key(s, c[j].old, fi, key);
 					keyset_remove(&s->macs[fi], key, c[j].old);
 				}
 			}
@@ -1180,13 +1246,13 @@ static int keys_commit(struct plan_state *s, const struct change *c, size_t n)
 		}
 		if (c[j].new) {
 			for (int fi = 0; fi < 2; fi++) {
-				uint8_t key[16];
+				uint8_t key[KEY_LEN];
 				if (has_subnet_key(c[j].new, fi)) {
 					subnet_key(c[j].new, fi, key);
 					keyset_insert(&s->subnets[fi], key, c[j].new);
 				}
-				if (has_mac_key(c[j].new, fi)) {
-					mac_key(c[j].new, fi, key);
+				if (has_link_key(c[j].new, fi)) {
+					link_key(s, c[j].new, fi, key);
 					keyset_insert(&s->macs[fi], key, c[j].new);
 				}
 			}
@@ -1452,33 +1518,48 @@ out:
 	return r;
 }
 
-/* The belief as if dumped. */
+/* The belief as if dumped: the arrays of each family, freed by the caller. */
+struct belief_dump {
+	struct neigh_spec *neighs;
+	struct fdb_spec *fdbs;
+	struct route_spec *routes;
+	struct wg_peer *wg_peers;
+};
+
 static int state_actual(const struct plan_state *s, struct plan_actual actual[2],
-			struct neigh_spec **neighs, struct fdb_spec **fdbs,
-			struct route_spec **routes)
+			struct belief_dump d[2])
 {
-	size_t n = s->n_recs ? s->n_recs : 1;
+	size_t n = s->n_recs + 1; /* + the device route */
 
 	for (int fi = 0; fi < 2; fi++) {
+		const struct plan_family *f = &s->params.fam[fi];
 		struct plan_actual *a = &actual[fi];
-		neighs[fi] = calloc(n, sizeof(**neighs));
-		fdbs[fi] = calloc(n, sizeof(**fdbs));
-		routes[fi] = calloc(n, sizeof(**routes));
-		if (!neighs[fi] || !fdbs[fi] || !routes[fi])
+
+		d[fi].neighs = calloc(n, sizeof(*d[fi].neighs));
+		d[fi].fdbs = calloc(n, sizeof(*d[fi].fdbs));
+		d[fi].routes = calloc(n, sizeof(*d[fi].routes));
+		d[fi].wg_peers = calloc(n, sizeof(*d[fi].wg_peers));
+		if (!d[fi].neighs || !d[fi].fdbs || !d[fi].routes || !d[fi].wg_peers)
 			return -ENOMEM;
-		*a = (struct plan_actual){
-			.neighs = neighs[fi], .fdbs = fdbs[fi], .routes = routes[fi]};
+		*a = (struct plan_actual){.neighs = d[fi].neighs,
+					  .fdbs = d[fi].fdbs,
+					  .routes = d[fi].routes,
+					  .wg_peers = d[fi].wg_peers};
 		for (size_t k = 0; k < s->n_recs; k++) {
 			const struct peer_rec *rec = s->recs[k];
 			struct entry e;
 
 			if (rec_ent(&s->params, rec, fi, PLAN_NEIGH, &e))
-				neighs[fi][a->n_neighs++] = e.neigh;
+				d[fi].neighs[a->n_neighs++] = e.neigh;
 			if (rec_ent(&s->params, rec, fi, PLAN_FDB, &e))
-				fdbs[fi][a->n_fdbs++] = e.fdb;
+				d[fi].fdbs[a->n_fdbs++] = e.fdb;
 			if (rec_ent(&s->params, rec, fi, PLAN_ROUTE, &e))
-				routes[fi][a->n_routes++] = e.route;
+				d[fi].routes[a->n_routes++] = e.route;
+			if (rec_ent(&s->params, rec, fi, PLAN_PEER, &e))
+				d[fi].wg_peers[a->n_wg_peers++] = e.wg;
 		}
+		if (f->enabled && f->has_dev_route)
+			d[fi].routes[a->n_routes++] = f->dev_route;
 	}
 	return 0;
 }
@@ -1494,9 +1575,7 @@ int plan_update_changed(const struct plan_params *p, const struct lease *const *
 			struct plan_state **state, struct plan *ret)
 {
 	struct plan_state *s = *state, *next = NULL;
-	struct neigh_spec *neighs[2] = {0};
-	struct fdb_spec *fdbs[2] = {0};
-	struct route_spec *routes[2] = {0};
+	struct belief_dump dumps[2] = {{0}};
 	struct plan_actual actual[2];
 	int r = 0;
 
@@ -1512,13 +1591,14 @@ int plan_update_changed(const struct plan_params *p, const struct lease *const *
 			return 0;
 	}
 	if (r >= 0)
-		r = state_actual(s, actual, neighs, fdbs, routes);
+		r = state_actual(s, actual, dumps);
 	if (r >= 0)
 		r = plan_compute_state(p, peers, n_peers, actual, ret, &next);
 	for (int fi = 0; fi < 2; fi++) {
-		free(neighs[fi]);
-		free(fdbs[fi]);
-		free(routes[fi]);
+		free(dumps[fi].neighs);
+		free(dumps[fi].fdbs);
+		free(dumps[fi].routes);
+		free(dumps[fi].wg_peers);
 	}
 	plan_state_free(s);
 	*state = next;
@@ -1530,7 +1610,7 @@ int plan_update_changed(const struct plan_params *p, const struct lease *const *
 static const struct peer_rec *find_by_subnet(const struct plan_state *s, int fi,
 					     const struct ip_addr *a)
 {
-	uint8_t key[16] = {0};
+	uint8_t key[KEY_LEN] = {0};
 
 	memcpy(key, a->bytes, a->family == AF_INET ? 4 : 16);
 	return keyset_find(&s->subnets[fi], key);
@@ -1550,6 +1630,12 @@ static enum plan_event_class classify_route(const struct plan_state *s, const st
 	if (r->table != NL_TABLE_MAIN ||
 	    !plan_route_is_ours(&s->params.fam[fi], s->params.proto, r))
 		return PLAN_EVENT_IGNORE; /* never dumped as ours */
+	if (s->params.fam[fi].has_dev_route) {
+		struct entry dev = {.kind = PLAN_ROUTE, .route = s->params.fam[fi].dev_route};
+		if (key_cmp(&dev, &a) == 0)
+			return !ev->deleted && entry_satisfies(&a, &dev) ? PLAN_EVENT_ECHO
+									 : PLAN_EVENT_FOREIGN;
+	}
 	rec = find_by_subnet(s, fi, &r->dst.addr);
 	if (rec)
 		d = rec_ent(&s->params, rec, fi, PLAN_ROUTE, &tmp);
@@ -1594,7 +1680,7 @@ static enum plan_event_class classify_fdb(const struct plan_state *s, const stru
 	const struct peer_rec *rec;
 	const struct entry *d = NULL;
 	struct entry tmp;
-	uint8_t key[16] = {0};
+	uint8_t key[KEY_LEN] = {0};
 	int fi;
 
 	if (!ev->is_fdb_self)
@@ -1670,6 +1756,7 @@ const char *plan_skip_name(enum plan_skip s)
 		[PLAN_SKIP_NO_VTEP_MAC] = "no-vtep-mac",
 		[PLAN_SKIP_VNI] = "vni",
 		[PLAN_SKIP_CONFLICT] = "conflict",
+		[PLAN_SKIP_NO_PUBLIC_KEY] = "no-public-key",
 	};
 	return (unsigned)s < _PLAN_SKIP_MAX ? names[s] : "";
 }
@@ -1683,6 +1770,8 @@ const char *plan_kind_name(enum plan_kind k)
 		return "fdb";
 	case PLAN_ROUTE:
 		return "route";
+	case PLAN_PEER:
+		return "peer";
 	default:
 		return "unknown";
 	}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The pure planner shared by the vxlan and host-gw backends: from the peer
- * leases and the entries dumped from the kernel, the ordered list of kernel
- * operations that makes the kernel match the leases.
+ * The pure planner shared by the vxlan, host-gw and wireguard backends:
+ * from the peer leases and the entries dumped from the kernel (and the
+ * WireGuard device), the ordered list of operations that makes the datapath
+ * match the leases.
  *
  * Desired entries per peer and family (upstream §4.2, §4.6, §4.7):
  *   vxlan:   neighbour  <subnet network addr> lladdr <VtepMAC> dev flannel.N permanent
@@ -11,16 +12,26 @@
  *   vxlan + DirectRouting, peer's public IP in a connected subnet of the
  *   external interface, and host-gw:
  *            route      <subnet> via <public ip> dev <external interface>
- * Routes carry the protocol given in the parameters.
+ *   wireguard:
+ *            peer       <PublicKey> endpoint <public ip>:<Port> allowed-ips <subnet>
+ *                       on flannel-wg (IPv4) / flannel-wg-v6 (IPv6)
+ * Routes carry the protocol given in the parameters. A family may also want
+ * one route of its device regardless of peers (wireguard: <Network> dev
+ * flannel-wg), planned like the others but belonging to no peer.
+ *
+ * A peer's "link key" is what identifies it below the IP layer: its VtepMAC
+ * (vxlan) or its WireGuard public key. Two peers sharing one conflict.
  *
  * Actual entries are those the caller dumped as ours: everything on our
  * device, and routes elsewhere only with our protocol and, when the family
  * has a network, inside it (another flannel network on the same host owns
  * the rest; plan_route_is_ours). The diff is a
  * sort-merge by key (neighbour: IP; FDB: MAC + remote; route: prefix +
- * metric). Adds/replaces come first in the order neighbour, FDB, route;
- * deletes of stale entries follow in reverse order (route, FDB, neighbour),
- * so the kernel never routes to a gateway it cannot resolve.
+ * metric; peer: public key). Adds/replaces come first in the order peer,
+ * neighbour, FDB, route; deletes of stale entries follow in reverse order
+ * (route, FDB, neighbour, peer), so the kernel never routes to a gateway it
+ * cannot resolve, and a peer whose key changed hands its allowed IPs to the
+ * new key before the old one is removed.
  */
 #pragma once
 
@@ -32,11 +43,13 @@
 #include "lib/core/macro.h"
 #include "lib/json/lease.h"
 #include "lib/netlink/netlink.h"
+#include "wg_proto.h"
 
 enum plan_kind {
 	PLAN_NEIGH,
 	PLAN_FDB,
 	PLAN_ROUTE,
+	PLAN_PEER, /* a WireGuard peer */
 	_PLAN_KIND_MAX,
 };
 
@@ -45,33 +58,42 @@ enum plan_action {
 	PLAN_DELETE,
 };
 
-/* Bits of struct plan_peer masks: kind + 3 * (0 for IPv4, 1 for IPv6). */
-#define PLAN_BIT(kind, v6) (1u << ((kind) + 3 * ((v6) ? 1 : 0)))
+/* Bits of struct plan_peer masks: kind + _PLAN_KIND_MAX * (0 for IPv4, 1 for IPv6). */
+#define PLAN_BIT(kind, v6) (1u << ((kind) + _PLAN_KIND_MAX * ((v6) ? 1 : 0)))
 
 struct plan_op {
 	enum plan_action action;
 	enum plan_kind kind;
 	int family;
-	ssize_t peer; /* index into the peers, -1 for a stale entry */
+	ssize_t peer; /* index into the peers, -1 for a stale entry or the device route */
 	union {
 		struct neigh_spec neigh;
 		struct fdb_spec fdb;
 		struct route_spec route;
+		struct wg_peer wg;
 	};
 };
 
 struct plan_family {
 	bool enabled;
-	bool vxlan;			  /* VXLAN entries on dev_ifindex; false: host-gw routes */
-	int dev_ifindex;		  /* flannel.<VNI> / flannel-v6.<VNI> */
-	int ext_ifindex;		  /* the external interface */
-	bool direct_routing;		  /* vxlan only */
+	bool vxlan;	     /* VXLAN entries on dev_ifindex */
+	bool wg;	     /* WireGuard peers on dev_ifindex; neither: host-gw routes */
+	int dev_ifindex;     /* flannel.<VNI>, flannel-wg, ...; 0: none (host-gw) */
+	int ext_ifindex;     /* the external interface */
+	bool direct_routing; /* vxlan only */
 	const struct ip_net *direct_nets; /* connected subnets of the external interface */
 	size_t n_direct_nets;
 	uint32_t route_priority; /* 0 for IPv4; 1024 (the kernel's default) for IPv6 */
 	/* Our Network: a route not on dev_ifindex is ours only inside it. */
 	bool has_network;
 	struct ip_net network;
+	/* wireguard: what every peer gets, and the port of a peer that names none. */
+	uint16_t wg_port;
+	uint16_t wg_keepalive;
+	uint8_t wg_psk[WG_KEY_LEN];
+	/* The device's own route (no peer's), wanted as long as the family is. */
+	bool has_dev_route;
+	struct route_spec dev_route;
 };
 
 struct plan_params {
@@ -89,6 +111,8 @@ struct plan_actual {
 	size_t n_fdbs;
 	const struct route_spec *routes;
 	size_t n_routes;
+	const struct wg_peer *wg_peers; /* ifindex: the device's */
+	size_t n_wg_peers;
 };
 
 /* Why a peer is not programmed. */
@@ -99,7 +123,8 @@ enum plan_skip {
 	/* vxlan: its backend-data announces another VNI than ours. Our VXLAN
 	 * packets carry our VNI, which its device does not accept. */
 	PLAN_SKIP_VNI,
-	PLAN_SKIP_CONFLICT, /* its subnet or VtepMAC is another peer's (first by name wins) */
+	PLAN_SKIP_CONFLICT,	 /* its subnet or link key is another peer's (first by name wins) */
+	PLAN_SKIP_NO_PUBLIC_KEY, /* wireguard without a PublicKey in its backend-data */
 	_PLAN_SKIP_MAX,
 };
 
@@ -139,7 +164,7 @@ void plan_done(struct plan *p);
 
 /*
  * The belief: the desired entries of the last plan, per peer, indexed by
- * subnet address and VtepMAC. Once every op of that plan has succeeded, and
+ * subnet address and link key. Once every op of that plan has succeeded, and
  * while nothing foreign has been seen, it is what the kernel holds: the next
  * plan can be computed against it instead of dumps (plan_update), and
  * notifications can be told apart from the echoes of our own writes
@@ -176,7 +201,7 @@ void plan_state_mark_missing(struct plan_state *s, size_t k, unsigned bits);
 /*
  * Plan against the belief *state instead of dumps and make *state the new
  * desired state. When at most PLAN_PER_PEER_MAX peers changed (by name and
- * lease) and none of them shares a subnet address or VtepMAC with another
+ * lease) and none of them shares a subnet address or link key with another
  * peer, only those are planned, with the result plan_compute would give;
  * otherwise the whole set is planned against the belief as if dumped. On
  * error *state is freed and set to NULL (plan from dumps next time).
@@ -190,13 +215,13 @@ int plan_update(const struct plan_params *p, const struct lease *const *peers, s
  * changed peers are found by binary search — peers must be sorted by name —
  * and the others are not looked at. Without a hint (changed NULL), or when
  * it cannot be used (more than PLAN_PER_PEER_MAX changes, a shared subnet or
- * VtepMAC, a hint that misses a change), as plan_update.
+ * link key, a hint that misses a change), as plan_update.
  */
 int plan_update_changed(const struct plan_params *p, const struct lease *const *peers,
 			size_t n_peers, const char *const *changed, size_t n_changed,
 			struct plan_state **state, struct plan *ret);
 
-/* Is a route (not of protocol "kernel") on dev_ifindex, or of our protocol elsewhere, ours? */
+/* Is a route (not of protocol "kernel") on dev_ifindex (when > 0), or of our protocol elsewhere, ours? */
 bool plan_route_is_ours(const struct plan_family *f, uint8_t proto, const struct route_spec *r);
 
 enum plan_event_class {
@@ -209,5 +234,5 @@ enum plan_event_class {
 enum plan_event_class plan_classify_event(const struct plan_state *s, const struct nl_event *ev);
 
 const char *plan_kind_name(enum plan_kind k);
-/* "backend-type", "no-vtep-mac", "vni", "conflict" (metric labels); "" for none. */
+/* "backend-type", "no-vtep-mac", "vni", "conflict", "no-public-key" (metric labels); "" for none. */
 const char *plan_skip_name(enum plan_skip s);

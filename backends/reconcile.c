@@ -32,14 +32,17 @@
 
 _Static_assert(BACKEND_NEIGH4 == PLAN_BIT(PLAN_NEIGH, 0) && BACKEND_FDB4 == PLAN_BIT(PLAN_FDB, 0) &&
 		       BACKEND_ROUTE4 == PLAN_BIT(PLAN_ROUTE, 0) &&
+		       BACKEND_PEER4 == PLAN_BIT(PLAN_PEER, 0) &&
 		       BACKEND_NEIGH6 == PLAN_BIT(PLAN_NEIGH, 1) &&
 		       BACKEND_FDB6 == PLAN_BIT(PLAN_FDB, 1) &&
-		       BACKEND_ROUTE6 == PLAN_BIT(PLAN_ROUTE, 1),
+		       BACKEND_ROUTE6 == PLAN_BIT(PLAN_ROUTE, 1) &&
+		       BACKEND_PEER6 == PLAN_BIT(PLAN_PEER, 1),
 	       "status bits follow the planner's");
 _Static_assert(BACKEND_SKIP_BACKEND_TYPE == (int)PLAN_SKIP_BACKEND_TYPE &&
 		       BACKEND_SKIP_NO_VTEP_MAC == (int)PLAN_SKIP_NO_VTEP_MAC &&
 		       BACKEND_SKIP_VNI == (int)PLAN_SKIP_VNI &&
 		       BACKEND_SKIP_CONFLICT == (int)PLAN_SKIP_CONFLICT &&
+		       BACKEND_SKIP_NO_PUBLIC_KEY == (int)PLAN_SKIP_NO_PUBLIC_KEY &&
 		       _BACKEND_SKIP_MAX == (int)_PLAN_SKIP_MAX,
 	       "skip reasons follow the planner's");
 
@@ -47,6 +50,7 @@ struct actual_dump {
 	struct neigh_spec *neighs;
 	struct fdb_spec *fdbs;
 	struct route_spec *routes;
+	struct wg_peer *wg_peers;
 };
 
 static void actual_dump_done(struct actual_dump *d)
@@ -54,6 +58,7 @@ static void actual_dump_done(struct actual_dump *d)
 	free(d->neighs);
 	free(d->fdbs);
 	free(d->routes);
+	free(d->wg_peers);
 }
 
 static int dump_family(struct backend *b, const struct plan_params *p, int fi,
@@ -75,8 +80,13 @@ static int dump_family(struct backend *b, const struct plan_params *p, int fi,
 					       f->dev_ifindex);
 		a->fdbs = d->fdbs;
 	}
-	r = nl_route_list_ours(b->nl, family, f->vxlan ? f->dev_ifindex : 0, p->proto, &d->routes,
-			       &a->n_routes);
+	if (f->wg) {
+		r = b->ops->dump_peers(b, fi, &d->wg_peers, &a->n_wg_peers);
+		if (r < 0)
+			return r;
+		a->wg_peers = d->wg_peers;
+	}
+	r = nl_route_list_ours(b->nl, family, f->dev_ifindex, p->proto, &d->routes, &a->n_routes);
 	if (r < 0)
 		return log_error_errno(r, "failed to dump routes");
 	a->routes = d->routes;
@@ -93,6 +103,8 @@ static int apply_op(struct backend *b, const struct plan_op *op)
 		return del ? nl_neigh_del(b->nl, &op->neigh) : nl_neigh_replace(b->nl, &op->neigh);
 	case PLAN_FDB:
 		return del ? nl_fdb_del(b->nl, &op->fdb) : nl_fdb_replace(b->nl, &op->fdb);
+	case PLAN_PEER:
+		return b->ops->apply_peer(b, op->family == AF_INET6, &op->wg, del);
 	case PLAN_ROUTE:
 	default:
 		break;
@@ -124,6 +136,12 @@ static void op_describe(const struct plan_op *op, char *buf, size_t size)
 	char s[IP_NET_STRLEN], m[18];
 
 	switch (op->kind) {
+	case PLAN_PEER:
+		snprintf(buf, size, "%s WireGuard peer%s%s",
+			 op->action == PLAN_DELETE ? "remove" : "set",
+			 op->wg.n_allowed ? " for " : "",
+			 op->wg.n_allowed ? ip_net_fmt(&op->wg.allowed[0], s) : "");
+		break;
 	case PLAN_NEIGH:
 		snprintf(buf, size, "%s neighbour %s", verb, ip_addr_fmt(&op->neigh.ip, s));
 		break;
@@ -143,7 +161,9 @@ static void log_op_failure(const struct plan_op *op, const struct lease *peer, i
 
 	op_describe(op, what, sizeof(what));
 	log_warn_errno(r, "Failed to %s for %s, will retry", what,
-		       peer ? peer->name : "stale entry");
+		       peer			   ? peer->name
+		       : op->action == PLAN_DELETE ? "stale entry"
+						   : "the device");
 }
 
 /* A peer's write the kernel refused in this pass (backend_op_refused). */
@@ -182,10 +202,14 @@ static void report_problem(const struct backend *b, const struct peer_problem *p
 			 " (its VXLAN device would drop our packets)",
 			 p->name, l->attrs.vni, b->params.vni);
 		break;
+	case PLAN_SKIP_NO_PUBLIC_KEY:
+		log_warn("Not programming peer %s: its backend-data has no PublicKey", p->name);
+		break;
 	case PLAN_SKIP_CONFLICT:
-		log_warn("Not programming peer %s: its subnet or VtepMAC is also another peer's "
-			 "(the first by name is programmed)",
-			 p->name);
+		log_warn(
+			"Not programming peer %s: its subnet or VtepMAC / PublicKey is also another peer's "
+			"(the first by name is programmed)",
+			p->name);
 		break;
 	case PLAN_SKIP_NONE:
 	default:

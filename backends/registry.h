@@ -22,6 +22,9 @@ struct backend_ops {
 	int (*prepare)(struct backend *b, struct plan_params *ret);
 	/* Is this notification about something of ours? */
 	bool (*owns_event)(const struct backend *b, const struct nl_event *ev);
+	/* Families with plan_family.wg: the device's peers (ifindex set), and one change. */
+	int (*dump_peers)(struct backend *b, int fi, struct wg_peer **ret, size_t *ret_n);
+	int (*apply_peer)(struct backend *b, int fi, const struct wg_peer *p, bool remove);
 };
 
 struct backend {
@@ -65,6 +68,8 @@ struct peer_problem {
 
 extern const struct backend_ops vxlan_backend_ops;
 extern const struct backend_ops hostgw_backend_ops;
+extern const struct backend_ops wireguard_backend_ops;
+extern const struct backend_ops alloc_backend_ops;
 
 /* The connected (masked) subnets of a family on ifindex: the "same L2 segment" test. */
 int backend_connected_nets(struct backend *b, int family, int ifindex, struct ip_net **ret,
@@ -73,6 +78,8 @@ int backend_connected_nets(struct backend *b, int family, int ifindex, struct ip
 void backend_params_networks(const struct backend *b, struct plan_params *p);
 /* Is a route notification about a route of ours (on dev_ifindex, or protocol 63 in our network)? */
 bool backend_owns_route(const struct backend *b, const struct nl_event *ev, int dev_ifindex);
+/* Exactly one address of addr's family on the device (IPv6 link-local kept). */
+int backend_dev_set_addr(struct nlh *h, int ifindex, const struct ip_net *addr);
 /* Free the state of the last pass (the status view then has no peers). */
 void backend_forget(struct backend *b);
 /* Discard pending notifications: the full pass about to dump sees their effects. */

@@ -167,7 +167,7 @@ static int set_addresses(struct backend *b, struct vxlan *v)
 		addr = fi == 0 ? b->own.subnet : b->own.subnet6;
 		ip_net_mask(&addr);
 		addr.prefixlen = (uint8_t)ip_family_bits(addr.addr.family);
-		r = vxlan_dev_set_addr(b->nl, v->ifindex[fi], &addr);
+		r = backend_dev_set_addr(b->nl, v->ifindex[fi], &addr);
 		if (r < 0)
 			return r;
 	}

@@ -11,52 +11,10 @@
 #include <string.h>
 
 #include "lib/json/json.h"
+#include "options.h"
 #include "vxlan_config.h"
 
 #define VXLAN_CONFIG_MAX_DEPTH 16
-
-static int get_uint(const cJSON *obj, const char *key, uint64_t lo, uint64_t hi, uint64_t *ret,
-		    struct errmsg *err)
-{
-	const cJSON *item = json_item_ci(obj, key);
-	int64_t v;
-	int r;
-
-	r = json_as_int64(item, &v);
-	if (r == -ENOENT)
-		return 0; /* absent or null: keep the default */
-	if (r < 0) {
-		if (cJSON_IsNumber(item))
-			errmsg_set(err, "Backend: %s: expected an integer, got %g", key,
-				   item->valuedouble);
-		else
-			errmsg_set(err, "Backend: %s: expected an integer, got %s", key,
-				   json_type_name(item));
-		return -EINVAL;
-	}
-	if (v < 0 || (uint64_t)v < lo || (uint64_t)v > hi) {
-		errmsg_set(err, "Backend: %s: %" PRId64 " is out of range %" PRIu64 "..%" PRIu64,
-			   key, v, lo, hi);
-		return -ERANGE;
-	}
-	*ret = (uint64_t)v;
-	return 1;
-}
-
-static int get_bool(const cJSON *obj, const char *key, bool *ret, struct errmsg *err)
-{
-	const cJSON *item = json_item_ci(obj, key);
-	int r = json_as_bool(item, ret);
-
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0) {
-		errmsg_set(err, "Backend: %s: expected a boolean, got %s", key,
-			   json_type_name(item));
-		return -EINVAL;
-	}
-	return 1;
-}
 
 int vxlan_config_parse(const char *json, size_t len, struct vxlan_config *ret, struct errmsg *err)
 {
@@ -75,17 +33,17 @@ int vxlan_config_parse(const char *json, size_t len, struct vxlan_config *ret, s
 		return -EINVAL;
 	}
 
-	r = get_uint(root, "VNI", 1, VXLAN_VNI_MAX, &v, err);
+	r = backend_opt_uint(root, "VNI", 1, VXLAN_VNI_MAX, &v, err);
 	if (r < 0)
 		return r;
 	if (r > 0)
 		c.vni = (uint32_t)v;
-	r = get_uint(root, "Port", 0, UINT16_MAX, &v, err);
+	r = backend_opt_uint(root, "Port", 0, UINT16_MAX, &v, err);
 	if (r < 0)
 		return r;
 	if (r > 0)
 		c.port = (uint16_t)v;
-	r = get_uint(root, "MTU", 0, UINT16_MAX, &v, err);
+	r = backend_opt_uint(root, "MTU", 0, UINT16_MAX, &v, err);
 	if (r < 0)
 		return r;
 	if (r > 0 && v != 0 && v < VXLAN_MTU_MIN) {
@@ -95,13 +53,13 @@ int vxlan_config_parse(const char *json, size_t len, struct vxlan_config *ret, s
 	}
 	if (r > 0)
 		c.mtu = (uint32_t)v;
-	r = get_bool(root, "GBP", &c.gbp, err);
+	r = backend_opt_bool(root, "GBP", &c.gbp, err);
 	if (r < 0)
 		return r;
-	r = get_bool(root, "DirectRouting", &c.direct_routing, err);
+	r = backend_opt_bool(root, "DirectRouting", &c.direct_routing, err);
 	if (r < 0)
 		return r;
-	r = get_bool(root, "Learning", &c.learning, err);
+	r = backend_opt_bool(root, "Learning", &c.learning, err);
 	if (r < 0)
 		return r;
 

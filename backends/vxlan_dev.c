@@ -166,36 +166,3 @@ int vxlan_dev_ensure(struct nlh *h, const struct vxlan_dev_spec *spec, struct vx
 		*ret_created = created;
 	return 0;
 }
-
-int vxlan_dev_set_addr(struct nlh *h, int ifindex, const struct ip_net *addr)
-{
-	_cleanup_free_ struct addr_info *addrs = NULL;
-	char s[IP_NET_STRLEN];
-	size_t n = 0;
-	bool present = false;
-	int r;
-
-	r = nl_addr_list(h, addr->addr.family, ifindex, &addrs, &n);
-	if (r < 0)
-		return log_error_errno(r, "failed to list addresses of ifindex %d", ifindex);
-	for (size_t k = 0; k < n; k++) {
-		if (ip_net_equal(&addrs[k].addr, addr)) {
-			present = true;
-			continue;
-		}
-		if (addrs[k].scope == NL_SCOPE_LINK)
-			continue; /* IPv6 link-local */
-		log_info("Removing address %s from ifindex %d", ip_net_fmt(&addrs[k].addr, s),
-			 ifindex);
-		r = nl_addr_del(h, ifindex, &addrs[k].addr);
-		if (r < 0)
-			return log_error_errno(r, "failed to remove address %s",
-					       ip_net_fmt(&addrs[k].addr, s));
-	}
-	if (present)
-		return 0;
-	r = nl_addr_add(h, ifindex, addr);
-	if (r < 0)
-		return log_error_errno(r, "failed to add address %s", ip_net_fmt(addr, s));
-	return 0;
-}

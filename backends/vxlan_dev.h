@@ -50,6 +50,3 @@ const char *vxlan_dev_incompatible(const struct vxlan_link *have, const struct v
  */
 int vxlan_dev_ensure(struct nlh *h, const struct vxlan_dev_spec *spec, struct vxlan_link *ret,
 		     bool *ret_created);
-
-/* Exactly one address of addr's family on the device (IPv6 link-local kept). */
-int vxlan_dev_set_addr(struct nlh *h, int ifindex, const struct ip_net *addr);

@@ -22,7 +22,8 @@ import sys
 # kube-apiserver (figures from the benchmark issue).
 UPSTREAM = {"converge_s": {5000: 4.9}, "cpu_s": {5000: 3.9}, "rss_mib": {100: 40, 5000: 139},
             "add_p50_ms": 2.3, "del_p50_ms": 1.4, "add_p99_ms": 3.8, "del_p99_ms": 5.4}
-TARGET = {"converge_s": 2.0, "cpu_s": 1.0, "rss_mib": 10.0, "p99_ms": 2.5, "vxlan": 0.8, "host-gw": 0.95}
+TARGET = {"converge_s": 2.0, "cpu_s": 1.0, "rss_mib": 10.0, "p99_ms": 2.5, "vxlan": 0.8, "host-gw": 0.95,
+          "wireguard": None}
 
 
 def load(path):
@@ -113,38 +114,49 @@ def datapath_md(d):
     secs = next(iter(files.values()))["seconds"]
     reps = next(iter(files.values())).get("reps", 1)
     out += ["%d s per iperf3 run; the underlay is measured right before each pod run on the same pair of nodes; "
-            "median of %d such pairs." % (secs, reps), "",
+            "median of %d such pairs. CPU: the whole machine's busy CPU-seconds per Gbit received "
+            "(other load on the machine counts too); wireguard is userspace (wireguard-go)." % (secs, reps), "",
             "| backend | streams | underlay (Gbit/s) | pod to pod (Gbit/s) | ratio | target | met | underlay / pod range "
-            "(Gbit/s) |", "|---|---:|---:|---:|---:|---:|:-:|---|"]
-    for name in ("vxlan", "vxlan-dr", "host-gw"):
+            "(Gbit/s) | CPU s/Gbit underlay / pod |", "|---|---:|---:|---:|---:|---:|:-:|---|---|"]
+    for name in ("vxlan", "vxlan-dr", "host-gw", "wireguard"):
         if name not in files:
             continue
         r = files[name]
-        label = {"vxlan-dr": "vxlan DirectRouting"}.get(name, name)
-        target = TARGET["host-gw"] if name == "host-gw" else TARGET["vxlan"]
+        label = {"vxlan-dr": "vxlan DirectRouting", "wireguard": "wireguard (wireguard-go)"}.get(name, name)
+        target = TARGET.get(name, TARGET["vxlan"])
         for s in ("1", "4"):
             st = r["streams"][s]
             u, p = st["underlay_bps"], st["pod_bps"]
             spread = lambda v: "%s-%s" % (fmt(min(v) / 1e9, 1), fmt(max(v) / 1e9, 1))  # noqa: E731
-            out.append("| %s | %s | %s | %s | %s | >= %s | %s | %s / %s |" % (
-                label, s, fmt(u / 1e9), fmt(p / 1e9), fmt(p / u), fmt(target), met(p / u >= target),
-                spread(st["underlay_samples"]), spread(st["pod_samples"])))
+            cpu = "%s / %s" % (fmt(st.get("underlay_cpu_s_per_gbit")), fmt(st.get("pod_cpu_s_per_gbit")))
+            if name == "wireguard":
+                cpu += " (wireguard-go %s)" % fmt(st.get("wg_cpu_s_per_gbit"))
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |" % (
+                label, s, fmt(u / 1e9), fmt(p / 1e9), fmt(p / u),
+                ">= " + fmt(target) if target is not None else "-",
+                met(p / u >= target) if target is not None else "-",
+                spread(st["underlay_samples"]), spread(st["pod_samples"]), cpu))
     return out + [""]
 
 
 def restart_md(d):
-    out = ["## 3. Restart disruption (vxlan; flanneld on one node restarted, ping at 100/s between pods)", ""]
-    path = os.path.join(d, "restart.json")
-    if not os.path.exists(path):
+    out = ["## 3. Restart disruption (flanneld on one node restarted, ping at 100/s between pods)", ""]
+    paths = [(b, os.path.join(d, f)) for b, f in (("vxlan", "restart.json"),
+                                                  ("wireguard (wireguard-go)", "restart-wireguard.json"))]
+    paths = [(b, p) for b, p in paths if os.path.exists(p)]
+    if not paths:
         return out + ["Not run.", ""]
-    r = load(path)
-    out += ["| restarts | probes sent | lost | longest outage (ms) | kernel entries deleted |",
-            "|---:|---:|---:|---:|---:|",
-            "| %d | %d | %d (target 0: %s) | %s | %d (target 0: %s) |" % (
-                r["cycles"], r["sent"], r["lost"], met(r["lost"] == 0), fmt(r["longest_outage_ms"], 1),
-                len(r["deleted"]), met(not r["deleted"]))]
-    if r["deleted"]:
-        out += ["", "Deleted: " + ", ".join("`%s`" % x for x in r["deleted"])]
+    out += ["| backend | restarts | probes sent | lost | longest outage (ms) | kernel entries deleted |",
+            "|---|---:|---:|---:|---:|---:|"]
+    deleted = []
+    for b, path in paths:
+        r = load(path)
+        out.append("| %s | %d | %d | %d (target 0: %s) | %s | %d (target 0: %s) |" % (
+            b, r["cycles"], r["sent"], r["lost"], met(r["lost"] == 0), fmt(r["longest_outage_ms"], 1),
+            len(r["deleted"]), met(not r["deleted"])))
+        deleted += ["%s: `%s`" % (b, x) for x in r["deleted"]]
+    if deleted:
+        out += ["", "Deleted: " + ", ".join(deleted)]
     return out + [""]
 
 

@@ -7,7 +7,11 @@
 # started again CYCLES times, each time waiting until it is ready again and
 # one more second. bench/nlmon.py watches node 1's kernel meanwhile.
 #
-#   BUILD_DIR=build bench/restart.sh [CYCLES]
+#   BUILD_DIR=build bench/restart.sh [CYCLES] [BACKEND]
+#
+# BACKEND vxlan (default) or wireguard (userspace: wireguard-go in the
+# node's own mount namespace, FLANNEL_WIREGUARD=userspace); for wireguard
+# the overlay entries are the Network route and the flannel-wg link.
 #
 # Prints one JSON object: {"cycles", "sent", "received", "lost",
 # "longest_outage_ms" (bench/pinger.py), "deleted": [the kernel entries of
@@ -20,6 +24,8 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 export SRC_DIR=$src
 export BUILD_DIR=${BUILD_DIR:-$src/build}
 cycles=${1:-3}
+backend=${2:-vxlan}
+export BACKEND=$backend
 
 P=brs-$$
 . "$src/test/system/cluster-lib.sh"
@@ -27,8 +33,14 @@ trap cluster_cleanup EXIT
 
 cluster_underlay
 cluster_netconf
-for n in 1 2; do cluster_node "$n"; done
-for n in 1 2; do start_flanneld "$n"; done
+for n in 1 2; do
+	cluster_node "$n"
+	[ "$backend" = wireguard ] && node_mount_ns "$n"
+done
+start_node() {
+	FLANNELD_ENV="FLANNEL_WIREGUARD=userspace WIREGUARD_KEY_FILE=$WORK/n$1/run/wgkey" start_flanneld "$1"
+}
+for n in 1 2; do start_node "$n"; done
 for n in 1 2; do wait_for 30 "node $n ready" node_ready "$n"; done
 add_pod 1 1
 add_pod 2 1
@@ -37,7 +49,7 @@ wait_for 15 "pod 1/1 reachable from pod 2/1" pod_ping 2 1 "$dst"
 vtep_mac=$(kctl get-node name=node-2 | python3 -c '
 import json, sys
 n = json.load(sys.stdin)["node"]
-print(json.loads(n["metadata"]["annotations"]["flannel.alpha.coreos.com/backend-data"])["VtepMAC"])')
+print(json.loads(n["metadata"]["annotations"]["flannel.alpha.coreos.com/backend-data"]).get("VtepMAC", "-"))')
 
 ip netns exec "$(ns_of 1)" python3 "$src/bench/nlmon.py" >"$WORK/nlmon" &
 CLUSTER_PIDS+=($!)
@@ -49,7 +61,7 @@ CLUSTER_PIDS+=("$ping_pid")
 sleep 1
 for c in $(seq "$cycles"); do
 	stop_flanneld 1
-	start_flanneld 1
+	start_node 1
 	wait_for 30 "node 1 ready again (cycle $c)" node_ready 1
 	sleep 1
 	echo "restart: cycle $c done" >&2
@@ -58,9 +70,9 @@ kill -INT "$ping_pid"
 wait "$ping_pid" || true
 grep -q '"sent"' "$WORK/ping" || fail "pinger.py printed no summary: $(tail -3 "$WORK/ping")"
 
-python3 - "$WORK/ping" "$WORK/nlmon" "$cycles" "$vtep_mac" <<'PY'
+python3 - "$WORK/ping" "$WORK/nlmon" "$cycles" "$vtep_mac" "$backend" <<'PY'
 import ipaddress, json, sys
-ping, nlmon, cycles, mac = sys.argv[1:]
+ping, nlmon, cycles, mac = sys.argv[1:5]
 probe = json.load(open(ping))
 pods = ipaddress.ip_network("198.18.0.0/16")
 deleted = []
@@ -73,9 +85,9 @@ for line in open(nlmon):
     ours = ((net is not None and net.version == 4 and net.subnet_of(pods))
             or (kind == "neigh" and key == "198.18.2.0")
             or (kind == "fdb" and key == mac.lower())
-            or (kind == "link" and key in ("flannel.1", "cni0")))
+            or (kind == "link" and key in ("flannel.1", "flannel-wg", "cni0")))
     if ours:
         deleted.append("%s %s" % (kind, key))
-probe.update(cycles=int(cycles), deleted=deleted)
+probe.update(cycles=int(cycles), deleted=deleted, backend=sys.argv[5])
 print(json.dumps(probe))
 PY

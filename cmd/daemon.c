@@ -384,14 +384,18 @@ static void previous_macs(const struct kube_node *node, const char *type,
 	const char *t = node->ann[KUBE_ANN_BACKEND_TYPE];
 	const char *v4 = node->ann[KUBE_ANN_BACKEND_DATA],
 		   *v6 = node->ann[KUBE_ANN_BACKEND_V6_DATA];
-	uint32_t vni;
+	struct lease_backend_data d;
 
 	if (!t || strcmp(t, type) != 0)
 		return;
-	if (v4)
-		lease_backend_data_parse(v4, strlen(v4), &vni, &cfg->has_mac, cfg->mac, NULL);
-	if (v6)
-		lease_backend_data_parse(v6, strlen(v6), &vni, &cfg->has_mac6, cfg->mac6, NULL);
+	if (v4 && lease_backend_data_parse(v4, strlen(v4), &d, NULL) >= 0) {
+		cfg->has_mac = d.has_mac;
+		memcpy(cfg->mac, d.mac, 6);
+	}
+	if (v6 && lease_backend_data_parse(v6, strlen(v6), &d, NULL) >= 0) {
+		cfg->has_mac6 = d.has_mac;
+		memcpy(cfg->mac6, d.mac, 6);
+	}
 }
 
 static int parse_public_ip(const char *what, const char *s, int family, struct ip_addr *ret)
@@ -702,7 +706,8 @@ static int render_metrics(struct daemon *d, struct buf *out)
 			"Peers that could not be programmed (other backend type, missing data).",
 			bs.n_skipped);
 	prom_header(out, "flannel_peers_skipped", "gauge",
-		    "Peers not programmed, by reason (backend-type, no-vtep-mac, vni, conflict).");
+		    "Peers not programmed, by reason (backend-type, no-vtep-mac, vni, conflict, "
+		    "no-public-key).");
 	for (int k = BACKEND_SKIP_NONE + 1; k < _BACKEND_SKIP_MAX; k++) {
 		snprintf(labels, sizeof(labels), "reason=\"%s\"", backend_skip_name(k));
 		prom_sample_u64(out, "flannel_peers_skipped", labels, bs.n_skipped_by[k]);
@@ -711,7 +716,8 @@ static int render_metrics(struct daemon *d, struct buf *out)
 			"Peers with a route, neighbour or FDB entry the kernel refuses.",
 			bs.n_refused);
 	prom_metric_u64(out, "flannel_kernel_entries_desired", "gauge",
-			"Routes, neighbour and FDB entries the backend wants.", bs.n_desired);
+			"Routes, neighbour, FDB entries and WireGuard peers the backend wants.",
+			bs.n_desired);
 
 	prom_metric_u64(out, "flannel_reconcile_total", "counter", "Reconcile passes run.",
 			d->reconciles);
@@ -727,8 +733,15 @@ static int render_metrics(struct daemon *d, struct buf *out)
 	prom_metric_u64(out, "flannel_drift_repaired_total", "counter",
 			"Drifted kernel entries repaired.", bs.drift_repaired);
 	prom_metric_u64(out, "flannel_devices_created_total", "counter",
-			"VXLAN devices created (a deleted device is recreated).",
+			"VXLAN or WireGuard devices created (a deleted device is recreated, a "
+			"dead wireguard-go restarted).",
 			bs.devices_created);
+	prom_metric_u64(out, "flannel_backend_entries_added_total", "counter",
+			"Routes, neighbour, FDB entries and WireGuard peers written.",
+			bs.entries_added);
+	prom_metric_u64(out, "flannel_backend_entries_removed_total", "counter",
+			"Stale routes, neighbour, FDB entries and WireGuard peers removed.",
+			bs.entries_removed);
 
 	prom_header(out, "flannel_netlink_operations_total", "counter",
 		    "Netlink operations by kind.");
@@ -825,6 +838,9 @@ static void peer_problem(const struct daemon *d, const struct backend_peer_statu
 		case BACKEND_SKIP_NO_VTEP_MAC:
 			snprintf(p->problem, size, "no VtepMAC in its backend-data");
 			break;
+		case BACKEND_SKIP_NO_PUBLIC_KEY:
+			snprintf(p->problem, size, "no PublicKey in its backend-data");
+			break;
 		default:
 			snprintf(p->problem, size, "subnet or VtepMAC also another peer's");
 			break;
@@ -834,9 +850,19 @@ static void peer_problem(const struct daemon *d, const struct backend_peer_statu
 		snprintf(p->problem, size, "the kernel refuses its %s: %s",
 			 ps->refused_bits & (BACKEND_ROUTE4 | BACKEND_ROUTE6)	? "route"
 			 : ps->refused_bits & (BACKEND_NEIGH4 | BACKEND_NEIGH6) ? "neighbour"
+			 : ps->refused_bits & (BACKEND_PEER4 | BACKEND_PEER6)	? "WireGuard peer"
 										: "FDB entry",
 			 strerror(-ps->refused));
 	}
+}
+
+/* A family's BACKEND_* bits as the status view's STATUS_* bits. */
+static uint8_t status_bits(unsigned b, bool v6)
+{
+	return (b & (v6 ? BACKEND_ROUTE6 : BACKEND_ROUTE4) ? STATUS_ROUTE : 0) |
+	       (b & (v6 ? BACKEND_NEIGH6 : BACKEND_NEIGH4) ? STATUS_NEIGH : 0) |
+	       (b & (v6 ? BACKEND_FDB6 : BACKEND_FDB4) ? STATUS_FDB : 0) |
+	       (b & (v6 ? BACKEND_PEER6 : BACKEND_PEER4) ? STATUS_PEER : 0);
 }
 
 static int render_status(struct daemon *d, bool json, struct buf *out)
@@ -878,6 +904,13 @@ static int render_status(struct daemon *d, bool json, struct buf *out)
 				snprintf(device6, sizeof(device6), "flannel-v6.%" PRIu32, vni);
 			rep.device = device[0] ? device : device6;
 			rep.device6 = device[0] && device6[0] ? device6 : NULL;
+		} else if (strcmp(d->nc->backend_type, "wireguard") == 0) {
+			rep.device = d->own.has_subnet ? "flannel-wg" : NULL;
+			rep.device6 = d->own.has_subnet6 ? "flannel-wg-v6" : NULL;
+			if (!rep.device) {
+				rep.device = rep.device6;
+				rep.device6 = NULL;
+			}
 		} else {
 			rep.device = d->ext.name;
 		}
@@ -903,18 +936,10 @@ static int render_status(struct daemon *d, bool json, struct buf *out)
 		if (j < bs.n_peers && c == 0) {
 			unsigned want = ps.want, have = ps.have;
 
-			p->expected4 = (want & BACKEND_ROUTE4 ? STATUS_ROUTE : 0) |
-				       (want & BACKEND_NEIGH4 ? STATUS_NEIGH : 0) |
-				       (want & BACKEND_FDB4 ? STATUS_FDB : 0);
-			p->present4 = (have & BACKEND_ROUTE4 ? STATUS_ROUTE : 0) |
-				      (have & BACKEND_NEIGH4 ? STATUS_NEIGH : 0) |
-				      (have & BACKEND_FDB4 ? STATUS_FDB : 0);
-			p->expected6 = (want & BACKEND_ROUTE6 ? STATUS_ROUTE : 0) |
-				       (want & BACKEND_NEIGH6 ? STATUS_NEIGH : 0) |
-				       (want & BACKEND_FDB6 ? STATUS_FDB : 0);
-			p->present6 = (have & BACKEND_ROUTE6 ? STATUS_ROUTE : 0) |
-				      (have & BACKEND_NEIGH6 ? STATUS_NEIGH : 0) |
-				      (have & BACKEND_FDB6 ? STATUS_FDB : 0);
+			p->expected4 = status_bits(want, false);
+			p->present4 = status_bits(have, false);
+			p->expected6 = status_bits(want, true);
+			p->present6 = status_bits(have, true);
 			peer_problem(d, &ps, list[i], p);
 		}
 	}
@@ -964,10 +989,14 @@ static int on_http(const char *path, const char *format, struct buf *body,
 /* Upstream knows more backends; these are the ones built here. */
 static int check_backend_type(const struct netconf *nc, const char *where)
 {
-	if (strcmp(nc->backend_type, "vxlan") == 0 || strcmp(nc->backend_type, "host-gw") == 0)
-		return 0;
-	log_error("%s: Backend: unsupported backend type \"%s\" (supported: vxlan, host-gw)", where,
-		  nc->backend_type);
+	static const char *const types[] = {"vxlan", "host-gw", "wireguard", "alloc"};
+
+	for (size_t k = 0; k < ARRAY_SIZE(types); k++)
+		if (strcmp(nc->backend_type, types[k]) == 0)
+			return 0;
+	log_error("%s: Backend: unsupported backend type \"%s\" (supported: vxlan, host-gw, "
+		  "wireguard, alloc)",
+		  where, nc->backend_type);
 	return -EINVAL;
 }
 

@@ -48,9 +48,9 @@ static int render_peer_rows(const struct status_report *r, struct buf *out, bool
 	for (size_t i = 0; i < r->n_peers; i++)
 		width = MAX(width, (int)strlen(r->peers[i].lease->name));
 
-	r2 = buf_printf(out, "%-*s  %-*s  %-*s  %-7s  %-7s  %-7s  %s\n", width, "NODE",
+	r2 = buf_printf(out, "%-*s  %-*s  %-*s  %-7s  %-7s  %-7s  %-7s  %s\n", width, "NODE",
 			v6 ? 43 : 18, v6 ? "SUBNET (IPv6)" : "SUBNET", v6 ? 39 : 15, "PUBLIC IP",
-			"ROUTE", "NEIGH", "FDB", "NOTE");
+			"ROUTE", "NEIGH", "FDB", "WG PEER", "NOTE");
 	for (size_t i = 0; r2 >= 0 && i < r->n_peers; i++) {
 		const struct status_peer *p = &r->peers[i];
 		const struct lease *l = p->lease;
@@ -61,15 +61,15 @@ static int render_peer_rows(const struct status_report *r, struct buf *out, bool
 			continue;
 		ip_net_fmt(v6 ? &l->subnet6 : &l->subnet, subnet);
 		ip_addr_fmt(v6 ? &l->public_ip6 : &l->public_ip, pub);
-		r2 = buf_printf(out, "%-*s  %-*s  %-*s  %-7s  %-7s  %-7s  %s%s%s\n", width, l->name,
-				v6 ? 43 : 18, subnet, v6 ? 39 : 15, pub,
-				entry_state(exp, pre, STATUS_ROUTE),
-				entry_state(exp, pre, STATUS_NEIGH),
-				entry_state(exp, pre, STATUS_FDB),
-				p->skipped   ? "skipped: "
-				: p->refused ? "refused: "
-					     : "",
-				p->problem, p->skipped || p->refused ? "" : "-");
+		r2 = buf_printf(
+			out, "%-*s  %-*s  %-*s  %-7s  %-7s  %-7s  %-7s  %s%s%s\n", width, l->name,
+			v6 ? 43 : 18, subnet, v6 ? 39 : 15, pub,
+			entry_state(exp, pre, STATUS_ROUTE), entry_state(exp, pre, STATUS_NEIGH),
+			entry_state(exp, pre, STATUS_FDB), entry_state(exp, pre, STATUS_PEER),
+			p->skipped   ? "skipped: "
+			: p->refused ? "refused: "
+				     : "",
+			p->problem, p->skipped || p->refused ? "" : "-");
 	}
 	return r2;
 }
@@ -145,6 +145,8 @@ static cJSON *entries_json(uint8_t expected, uint8_t present)
 		cJSON_AddBoolToObject(o, "neigh", present & STATUS_NEIGH);
 	if (expected & STATUS_FDB)
 		cJSON_AddBoolToObject(o, "fdb", present & STATUS_FDB);
+	if (expected & STATUS_PEER)
+		cJSON_AddBoolToObject(o, "wg_peer", present & STATUS_PEER);
 	return o;
 }
 

@@ -20,6 +20,7 @@ enum {
 	STATUS_ROUTE = 1 << 0,
 	STATUS_NEIGH = 1 << 1,
 	STATUS_FDB = 1 << 2,
+	STATUS_PEER = 1 << 3, /* a WireGuard peer */
 };
 
 struct status_peer {

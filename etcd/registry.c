@@ -154,13 +154,13 @@ int etcd_key_subnet_name(const char *prefix, const char *key, size_t key_len, co
 	return 0;
 }
 
-static int add_backend_data(cJSON *o, const char *name, uint32_t vni, const uint8_t mac[6])
+static int add_backend_data(cJSON *o, const char *name, const struct lease_attrs *attrs, bool v6)
 {
 	char buf[128];
 	cJSON *raw;
 	int r;
 
-	r = lease_backend_data_render(vni, mac, buf, sizeof(buf));
+	r = lease_backend_data_render(attrs, v6, buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	raw = cJSON_CreateRaw(buf);
@@ -193,13 +193,13 @@ int etcd_lease_value_render(const struct lease_attrs *attrs, const struct ip_add
 	if (attrs->backend_type[0] &&
 	    !cJSON_AddStringToObject(o, "BackendType", attrs->backend_type))
 		return -ENOMEM;
-	if (attrs->has_vtep_mac) {
-		r = add_backend_data(o, "BackendData", attrs->vni, attrs->vtep_mac);
+	if (lease_attrs_has_data(attrs, false)) {
+		r = add_backend_data(o, "BackendData", attrs, false);
 		if (r < 0)
 			return r;
 	}
-	if (has6 && attrs->has_vtep_mac6) {
-		r = add_backend_data(o, "BackendV6Data", attrs->vni, attrs->vtep_mac6);
+	if (has6 && lease_attrs_has_data(attrs, true)) {
+		r = add_backend_data(o, "BackendV6Data", attrs, true);
 		if (r < 0)
 			return r;
 	}
@@ -237,11 +237,12 @@ static int value_addr(const cJSON *o, const char *key, int family, bool nullable
 	return 0;
 }
 
-static int value_backend_data(const cJSON *o, const char *key, uint32_t *vni, bool *has_mac,
-			      uint8_t mac[6], struct errmsg *err)
+static int value_backend_data(const cJSON *o, const char *key, bool v6, struct lease_attrs *attrs,
+			      struct errmsg *err)
 {
 	const cJSON *it = json_item_ci(o, key);
 	_cleanup_free_ char *s = NULL;
+	struct lease_backend_data d;
 	struct errmsg e = {};
 	int r;
 
@@ -250,10 +251,13 @@ static int value_backend_data(const cJSON *o, const char *key, uint32_t *vni, bo
 	s = json_print(it);
 	if (!s)
 		return -ENOMEM;
-	r = lease_backend_data_parse(s, strlen(s), vni, has_mac, mac, &e);
-	if (r < 0)
+	r = lease_backend_data_parse(s, strlen(s), &d, &e);
+	if (r < 0) {
 		errmsg_set(err, "%s: %s", key, e.text);
-	return r;
+		return r;
+	}
+	lease_attrs_set_data(attrs, v6, &d);
+	return 0;
 }
 
 int etcd_lease_value_parse(const char *json, size_t len, struct lease *ret, struct errmsg *err)
@@ -263,7 +267,6 @@ int etcd_lease_value_parse(const char *json, size_t len, struct lease *ret, stru
 	struct ip_addr pub4, pub6;
 	const cJSON *bt;
 	const char *s;
-	uint32_t vni6 = 0;
 	int r;
 
 	r = json_parse(json, len, ETCD_LEASE_VALUE_MAX, VALUE_MAX_DEPTH, &root);
@@ -299,16 +302,12 @@ int etcd_lease_value_parse(const char *json, size_t len, struct lease *ret, stru
 		}
 		snprintf(attrs.backend_type, sizeof(attrs.backend_type), "%s", s);
 	}
-	r = value_backend_data(root, "BackendData", &attrs.vni, &attrs.has_vtep_mac, attrs.vtep_mac,
-			       err);
+	r = value_backend_data(root, "BackendData", false, &attrs, err);
 	if (r < 0)
 		return r;
-	r = value_backend_data(root, "BackendV6Data", &vni6, &attrs.has_vtep_mac6, attrs.vtep_mac6,
-			       err);
+	r = value_backend_data(root, "BackendV6Data", true, &attrs, err);
 	if (r < 0)
 		return r;
-	if (!attrs.vni)
-		attrs.vni = vni6;
 	ret->public_ip = pub4;
 	ret->public_ip6 = pub6;
 	ret->attrs = attrs;

@@ -350,18 +350,20 @@ int kube_node_subnets(const struct kube_node *n, const struct kube_lease_params 
 	return 0;
 }
 
-static int backend_data(const struct kube_node *n, enum kube_ann a, const char *key, uint32_t *vni,
-			bool *has_mac, uint8_t mac[6], struct errmsg *err)
+static int backend_data(const struct kube_node *n, enum kube_ann a, const char *key,
+			struct lease_attrs *attrs, struct errmsg *err)
 {
+	struct lease_backend_data d;
 	struct errmsg e = {};
 	const char *v = n->ann[a];
 	int r;
 
 	if (!v)
 		return errmsg_set(err, "annotation %s: missing", key), -EINVAL;
-	r = lease_backend_data_parse(v, strlen(v), vni, has_mac, mac, &e);
+	r = lease_backend_data_parse(v, strlen(v), &d, &e);
 	if (r < 0)
 		return errmsg_set(err, "annotation %s: %s", key, e.text), -EINVAL;
+	lease_attrs_set_data(attrs, a == KUBE_ANN_BACKEND_V6_DATA, &d);
 	return 0;
 }
 
@@ -405,24 +407,19 @@ int kube_node_to_lease(const struct kube_node *n, const struct kube_lease_params
 		if (r < 0)
 			return r;
 		r = backend_data(n, KUBE_ANN_BACKEND_DATA, p->keys->key[KUBE_ANN_BACKEND_DATA],
-				 &l.attrs.vni, &l.attrs.has_vtep_mac, l.attrs.vtep_mac, err);
+				 &l.attrs, err);
 		if (r < 0)
 			return r;
 	}
 	if (l.has_subnet6) {
-		uint32_t vni6 = 0;
-
 		r = public_ip(n, KUBE_ANN_PUBLIC_IPV6, p->keys->key[KUBE_ANN_PUBLIC_IPV6], AF_INET6,
 			      &l.public_ip6, err);
 		if (r < 0)
 			return r;
 		r = backend_data(n, KUBE_ANN_BACKEND_V6_DATA,
-				 p->keys->key[KUBE_ANN_BACKEND_V6_DATA], &vni6,
-				 &l.attrs.has_vtep_mac6, l.attrs.vtep_mac6, err);
+				 p->keys->key[KUBE_ANN_BACKEND_V6_DATA], &l.attrs, err);
 		if (r < 0)
 			return r;
-		if (!l.has_subnet)
-			l.attrs.vni = vni6;
 	}
 	*ret = l;
 	return 0;

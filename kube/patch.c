@@ -18,21 +18,19 @@ int kube_desired_from_attrs(const struct lease_attrs *attrs, const struct ip_add
 			    struct kube_desired *ret)
 {
 	struct kube_desired d = {};
-	bool vxlan = strcmp(attrs->backend_type, "vxlan") == 0;
+	bool data = lease_type_has_data(attrs->backend_type);
 	int r;
 
 	snprintf(d.backend_type, sizeof(d.backend_type), "%s", attrs->backend_type);
-	d.v4 = public_ip && ip_addr_is_set(public_ip) && (!vxlan || attrs->has_vtep_mac);
-	d.v6 = public_ip6 && ip_addr_is_set(public_ip6) && (!vxlan || attrs->has_vtep_mac6);
+	d.v4 = public_ip && ip_addr_is_set(public_ip) &&
+	       (!data || lease_attrs_has_data(attrs, false));
+	d.v6 = public_ip6 && ip_addr_is_set(public_ip6) &&
+	       (!data || lease_attrs_has_data(attrs, true));
 	if (!d.v4 && !d.v6)
 		return -EINVAL;
 
 	if (d.v4) {
-		if (vxlan)
-			r = lease_backend_data_render(attrs->vni, attrs->vtep_mac, d.backend_data,
-						      sizeof(d.backend_data));
-		else
-			r = snprintf(d.backend_data, sizeof(d.backend_data), "null");
+		r = lease_backend_data_render(attrs, false, d.backend_data, sizeof(d.backend_data));
 		if (r < 0)
 			return r;
 		if (own && own->ann[KUBE_ANN_PUBLIC_IP_OVERWRITE] &&
@@ -43,11 +41,8 @@ int kube_desired_from_attrs(const struct lease_attrs *attrs, const struct ip_add
 			ip_addr_fmt(public_ip, d.public_ip);
 	}
 	if (d.v6) {
-		if (vxlan)
-			r = lease_backend_data_render(attrs->vni, attrs->vtep_mac6,
-						      d.backend_v6_data, sizeof(d.backend_v6_data));
-		else
-			r = snprintf(d.backend_v6_data, sizeof(d.backend_v6_data), "null");
+		r = lease_backend_data_render(attrs, true, d.backend_v6_data,
+					      sizeof(d.backend_v6_data));
 		if (r < 0)
 			return r;
 		if (own && own->ann[KUBE_ANN_PUBLIC_IPV6_OVERWRITE] &&

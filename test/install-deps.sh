@@ -17,6 +17,8 @@ PACKAGES=(
 	# the container image (test/image/): podman, its base images from debootstrap,
 	# runc for hosts with hybrid cgroup hierarchies, which crun refuses
 	podman runc debootstrap
+	# the wireguard backend's userspace implementation; wg and tcpdump to inspect it
+	wireguard-go wireguard-tools tcpdump
 )
 
 missing=()

@@ -15,6 +15,7 @@
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -306,4 +307,78 @@ int spawn_run(const struct spawn_req *req, int *ret_status, struct errmsg *err)
 		set_err(err, argv0, strsignal(WTERMSIG(status)), errbuf);
 	}
 	return -EPROTO;
+}
+
+int spawn_detached(const char *const *argv, const char *const *env_extra, pid_t *ret_pid,
+		   struct errmsg *err)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char **envp = NULL;
+	_cleanup_close_ int devnull = -1;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	size_t n_env = 0, n_extra = 0;
+	sigset_t none, all;
+	int r;
+
+	r = spawn_find(argv[0], &path);
+	if (r < 0) {
+		errmsg_set(err, "%s: not found", argv[0]);
+		return r;
+	}
+	while (environ[n_env])
+		n_env++;
+	while (env_extra && env_extra[n_extra])
+		n_extra++;
+	envp = calloc(n_env + n_extra + 1, sizeof(*envp));
+	if (!envp)
+		return -ENOMEM;
+	memcpy(envp, environ, n_env * sizeof(*envp));
+	memcpy(envp + n_env, env_extra, n_extra * sizeof(*envp));
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (devnull < 0)
+		return negative_errno();
+
+	r = posix_spawn_file_actions_init(&fa);
+	if (r != 0)
+		return -r;
+	r = posix_spawnattr_init(&attr);
+	if (r != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -r;
+	}
+	sigemptyset(&none);
+	sigfillset(&all);
+	r = posix_spawn_file_actions_adddup2(&fa, devnull, STDIN_FILENO);
+	if (r == 0)
+		r = posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+	if (r == 0)
+		r = posix_spawnattr_setsigmask(&attr, &none);
+	if (r == 0)
+		r = posix_spawnattr_setsigdefault(&attr, &all);
+	if (r == 0)
+		r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+							    POSIX_SPAWN_SETSID);
+	if (r == 0)
+		r = posix_spawn(ret_pid, path, &fa, &attr, (char *const *)argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (r != 0) {
+		errmsg_set(err, "%s: %s", argv[0], strerror(r));
+		return -r;
+	}
+	return 0;
+}
+
+int spawn_reap(pid_t pid)
+{
+	int status;
+	pid_t w;
+
+	do
+		w = waitpid(pid, &status, WNOHANG);
+	while (w < 0 && errno == EINTR);
+	if (w == pid || (w < 0 && errno == ECHILD))
+		return 1;
+	return 0;
 }

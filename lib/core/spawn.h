@@ -11,6 +11,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "lib/core/errmsg.h"
 
@@ -41,3 +42,15 @@ int spawn_find(const char *name, char **ret);
  * gets "<argv0>: <first stderr line or reason>".
  */
 int spawn_run(const struct spawn_req *req, int *ret_status, struct errmsg *err);
+
+/*
+ * Start a long-running program (a daemon flanneld supervises, e.g.
+ * wireguard-go) and return at once: its own session, so that a signal to
+ * our process group does not reach it and it outlives us; stdin /dev/null,
+ * stdout and stderr ours; our environment plus env_extra ("K=V", NULL-ended,
+ * may be NULL). The caller reaps it with spawn_reap().
+ */
+int spawn_detached(const char *const *argv, const char *const *env_extra, pid_t *ret_pid,
+		   struct errmsg *err);
+/* 1 when our child pid has exited (and is reaped) or is not our child, 0 while it runs. */
+int spawn_reap(pid_t pid);

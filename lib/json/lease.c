@@ -30,7 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/core/base64.h"
+#include "lib/core/buf.h"
 #include "lib/core/hex.h"
+#include "lib/core/macro.h"
 #include "lib/core/quote.h"
 #include "lib/json/json.h"
 #include "lib/json/lease.h"
@@ -52,7 +55,12 @@ static bool attrs_equal(const struct lease_attrs *a, const struct lease_attrs *b
 	       a->vni == b->vni && a->has_vtep_mac == b->has_vtep_mac &&
 	       (!a->has_vtep_mac || memcmp(a->vtep_mac, b->vtep_mac, 6) == 0) &&
 	       a->has_vtep_mac6 == b->has_vtep_mac6 &&
-	       (!a->has_vtep_mac6 || memcmp(a->vtep_mac6, b->vtep_mac6, 6) == 0);
+	       (!a->has_vtep_mac6 || memcmp(a->vtep_mac6, b->vtep_mac6, 6) == 0) &&
+	       a->has_wg_key == b->has_wg_key &&
+	       (!a->has_wg_key || memcmp(a->wg_key, b->wg_key, WG_KEY_LEN) == 0) &&
+	       a->wg_port == b->wg_port && a->has_wg_key6 == b->has_wg_key6 &&
+	       (!a->has_wg_key6 || memcmp(a->wg_key6, b->wg_key6, WG_KEY_LEN) == 0) &&
+	       a->wg_port6 == b->wg_port6;
 }
 
 bool lease_equal(const struct lease *a, const struct lease *b)
@@ -93,15 +101,35 @@ const char *mac_fmt(const uint8_t mac[6], char buf[static 18])
 	return buf;
 }
 
-int lease_backend_data_parse(const char *json, size_t len, uint32_t *vni, bool *has_mac,
-			     uint8_t mac[6], struct errmsg *err)
+static int data_key(const cJSON *item, struct lease_backend_data *d, struct errmsg *err)
+{
+	_cleanup_free_ char *raw = NULL;
+	char q[QUOTE_BUF_SIZE];
+	size_t n = 0;
+	const char *s;
+
+	if (json_as_str(item, &s) < 0) {
+		errmsg_set(err, "PublicKey: expected a string, got %s", json_type_name(item));
+		return -EINVAL;
+	}
+	if (base64_decode(s, strlen(s), BASE64_STRICT, &raw, &n) < 0 || n != WG_KEY_LEN) {
+		errmsg_set(err, "PublicKey: not a base64 %d-byte key: %s", WG_KEY_LEN,
+			   quote_str(s, q, sizeof(q)));
+		return -EINVAL;
+	}
+	memcpy(d->key, raw, WG_KEY_LEN);
+	d->has_key = true;
+	return 0;
+}
+
+int lease_backend_data_parse(const char *json, size_t len, struct lease_backend_data *ret,
+			     struct errmsg *err)
 {
 	_cleanup_json_ cJSON *root = NULL;
+	struct lease_backend_data d = {0};
 	char q[QUOTE_BUF_SIZE];
 	const cJSON *item;
-	uint32_t v = 0;
-	uint8_t m[6] = {0};
-	bool hm = false;
+	uint32_t port;
 	const char *s;
 	int r;
 
@@ -122,7 +150,7 @@ int lease_backend_data_parse(const char *json, size_t len, uint32_t *vni, bool *
 					   json_type_name(item));
 				return -EINVAL;
 			}
-			if (json_as_u32(item, &v) < 0) {
+			if (json_as_u32(item, &d.vni) < 0) {
 				errmsg_set(err, "VNI: invalid value %.15g", item->valuedouble);
 				return -EINVAL;
 			}
@@ -134,31 +162,100 @@ int lease_backend_data_parse(const char *json, size_t len, uint32_t *vni, bool *
 					   json_type_name(item));
 				return -EINVAL;
 			}
-			if (mac_parse(s, m) < 0) {
+			if (mac_parse(s, d.mac) < 0) {
 				errmsg_set(err, "VtepMAC: invalid MAC address %s",
 					   quote_str(s, q, sizeof(q)));
 				return -EINVAL;
 			}
-			hm = true;
+			d.has_mac = true;
+		}
+		item = json_item_ci(root, "PublicKey");
+		if (item && !cJSON_IsNull(item)) {
+			r = data_key(item, &d, err);
+			if (r < 0)
+				return r;
+		}
+		item = json_item_ci(root, "Port");
+		if (item && !cJSON_IsNull(item)) {
+			if (!cJSON_IsNumber(item) || json_as_u32(item, &port) < 0 || port > 65535) {
+				errmsg_set(err, "Port: expected a port number, got %s",
+					   json_type_name(item));
+				return -EINVAL;
+			}
+			d.port = (uint16_t)port;
 		}
 	} else if (!cJSON_IsNull(root)) {
 		errmsg_set(err, "expected an object or null, got %s", json_type_name(root));
 		return -EINVAL;
 	}
-	*vni = v;
-	*has_mac = hm;
-	memcpy(mac, m, 6);
+	*ret = d;
 	return 0;
 }
 
-int lease_backend_data_render(uint32_t vni, const uint8_t mac[6], char *buf, size_t size)
+void lease_attrs_get_data(const struct lease_attrs *a, bool v6, struct lease_backend_data *ret)
 {
+	*ret = (struct lease_backend_data){
+		.vni = a->vni,
+		.has_mac = v6 ? a->has_vtep_mac6 : a->has_vtep_mac,
+		.has_key = v6 ? a->has_wg_key6 : a->has_wg_key,
+		.port = v6 ? a->wg_port6 : a->wg_port,
+	};
+	memcpy(ret->mac, v6 ? a->vtep_mac6 : a->vtep_mac, 6);
+	memcpy(ret->key, v6 ? a->wg_key6 : a->wg_key, WG_KEY_LEN);
+}
+
+void lease_attrs_set_data(struct lease_attrs *a, bool v6, const struct lease_backend_data *d)
+{
+	/* The VNI is one per lease: backend-v6-data's only when there is no other. */
+	if (!v6 || !a->vni)
+		a->vni = d->vni;
+	if (v6) {
+		a->has_vtep_mac6 = d->has_mac;
+		memcpy(a->vtep_mac6, d->mac, 6);
+		a->has_wg_key6 = d->has_key;
+		memcpy(a->wg_key6, d->key, WG_KEY_LEN);
+		a->wg_port6 = d->port;
+	} else {
+		a->has_vtep_mac = d->has_mac;
+		memcpy(a->vtep_mac, d->mac, 6);
+		a->has_wg_key = d->has_key;
+		memcpy(a->wg_key, d->key, WG_KEY_LEN);
+		a->wg_port = d->port;
+	}
+}
+
+bool lease_type_has_data(const char *t)
+{
+	return strcmp(t, "vxlan") == 0 || strcmp(t, "wireguard") == 0;
+}
+
+bool lease_attrs_has_data(const struct lease_attrs *a, bool v6)
+{
+	if (strcmp(a->backend_type, "vxlan") == 0)
+		return v6 ? a->has_vtep_mac6 : a->has_vtep_mac;
+	if (strcmp(a->backend_type, "wireguard") == 0)
+		return v6 ? a->has_wg_key6 : a->has_wg_key;
+	return false;
+}
+
+int lease_backend_data_render(const struct lease_attrs *a, bool v6, char *buf, size_t size)
+{
+	_cleanup_buf_ struct buf key = BUF_INIT;
 	char m[18];
 	int n;
 
-	if (!mac)
+	if (lease_type_has_data(a->backend_type) && !lease_attrs_has_data(a, v6))
 		return -EINVAL;
-	n = snprintf(buf, size, "{\"VNI\":%u,\"VtepMAC\":\"%s\"}", (unsigned)vni, mac_fmt(mac, m));
+	if (strcmp(a->backend_type, "vxlan") == 0)
+		n = snprintf(buf, size, "{\"VNI\":%u,\"VtepMAC\":\"%s\"}", (unsigned)a->vni,
+			     mac_fmt(v6 ? a->vtep_mac6 : a->vtep_mac, m));
+	else if (strcmp(a->backend_type, "wireguard") == 0) {
+		if (base64_encode(v6 ? a->wg_key6 : a->wg_key, WG_KEY_LEN, &key) < 0)
+			return -ENOMEM;
+		n = snprintf(buf, size, "{\"PublicKey\":\"%.*s\",\"Port\":%u}", (int)key.len,
+			     key.data, (unsigned)(v6 ? a->wg_port6 : a->wg_port));
+	} else
+		n = snprintf(buf, size, "null");
 	if (n < 0)
 		return -EIO;
 	if ((size_t)n >= size)

@@ -23,6 +23,7 @@
 
 #define LEASE_NAME_MAX	 254 /* DNS subdomain: 253 chars + NUL */
 #define BACKEND_TYPE_MAX 16
+#define WG_KEY_LEN	 32 /* a Curve25519 key */
 
 struct lease_attrs {
 	char backend_type[BACKEND_TYPE_MAX]; /* "vxlan", "host-gw" */
@@ -31,6 +32,13 @@ struct lease_attrs {
 	uint8_t vtep_mac[6]; /* from backend-data */
 	bool has_vtep_mac6;
 	uint8_t vtep_mac6[6]; /* from backend-v6-data */
+	/* wireguard: the PublicKey and Port of backend-data / backend-v6-data */
+	bool has_wg_key;
+	uint8_t wg_key[WG_KEY_LEN];
+	uint16_t wg_port; /* 0 when absent: the peer uses our own listen port */
+	bool has_wg_key6;
+	uint8_t wg_key6[WG_KEY_LEN];
+	uint16_t wg_port6;
 };
 
 struct lease {
@@ -46,11 +54,36 @@ struct lease {
 
 bool lease_equal(const struct lease *a, const struct lease *b);
 
-/* Upstream's backend-data JSON, for vxlan {"VNI":n,"VtepMAC":"mac"}; host-gw: "null". */
-int lease_backend_data_parse(const char *json, size_t len, uint32_t *vni, bool *has_mac,
-			     uint8_t mac[6], struct errmsg *err);
-/* Length written (no NUL), -ENOSPC when buf is too small, -EINVAL when mac is NULL. */
-int lease_backend_data_render(uint32_t vni, const uint8_t mac[6], char *buf, size_t size);
+/* One backend-data value, whatever the backend type. */
+struct lease_backend_data {
+	uint32_t vni; /* vxlan: 0 when absent */
+	bool has_mac;
+	uint8_t mac[6];
+	bool has_key; /* wireguard */
+	uint8_t key[WG_KEY_LEN];
+	uint16_t port;
+};
+
+/*
+ * Upstream's backend-data JSON: vxlan {"VNI":n,"VtepMAC":"mac"}, wireguard
+ * {"PublicKey":"<base64>","Port":n}, host-gw "null". Every key is optional;
+ * one of another type is ignored.
+ */
+int lease_backend_data_parse(const char *json, size_t len, struct lease_backend_data *ret,
+			     struct errmsg *err);
+/* The family's (v6: backend-v6-data) part of attrs as backend data, and back. */
+void lease_attrs_get_data(const struct lease_attrs *a, bool v6, struct lease_backend_data *ret);
+void lease_attrs_set_data(struct lease_attrs *a, bool v6, const struct lease_backend_data *d);
+/* Does a lease of this type publish backend data (vxlan, wireguard)? */
+bool lease_type_has_data(const char *backend_type);
+/* Does attrs hold what its type publishes for the family (VtepMAC, PublicKey)? */
+bool lease_attrs_has_data(const struct lease_attrs *a, bool v6);
+/*
+ * The family's backend-data JSON for attrs' type: "null" for a type without
+ * data. Length written (no NUL), -ENOSPC when buf is too small, -EINVAL when
+ * the data is missing (lease_attrs_has_data).
+ */
+int lease_backend_data_render(const struct lease_attrs *a, bool v6, char *buf, size_t size);
 /* "aa:bb:cc:dd:ee:ff" or "aa-bb-cc-dd-ee-ff", either case; mac untouched on -EINVAL. */
 int mac_parse(const char *s, uint8_t mac[6]);
 const char *mac_fmt(const uint8_t mac[6], char buf[static 18]);

@@ -599,6 +599,40 @@ int nl_vxlan_add(struct nlh *h, const struct vxlan_link *spec, int *ret_ifindex)
 	return 0;
 }
 
+int nl_link_add_kind(struct nlh *h, const char *name, const char *kind, uint32_t mtu,
+		     int *ret_ifindex)
+{
+	_cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+	struct nlattr *linkinfo;
+	struct link_info li;
+	int r;
+
+	if (strlen(name) == 0 || strlen(name) >= IFNAMSIZ)
+		return -EINVAL;
+	r = msg_new(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi), &msg);
+	if (r < 0)
+		return r;
+	if (nla_put_string(msg, IFLA_IFNAME, name) < 0)
+		return -ENOMEM;
+	if (mtu > 0 && nla_put_u32(msg, IFLA_MTU, mtu) < 0)
+		return -ENOMEM;
+	linkinfo = nla_nest_start(msg, IFLA_LINKINFO);
+	if (!linkinfo || nla_put_string(msg, IFLA_INFO_KIND, kind) < 0)
+		return -ENOMEM;
+	nla_nest_end(msg, linkinfo);
+	r = write_msg(h, NL_OP_LINK_ADD, msg);
+	if (r < 0)
+		return r;
+	if (ret_ifindex) {
+		r = nl_link_get_by_name(h, name, &li);
+		if (r < 0)
+			return r;
+		*ret_ifindex = li.ifindex;
+	}
+	return 0;
+}
+
 int nl_link_delete(struct nlh *h, int ifindex)
 {
 	_cleanup_(nlmsg_freep) struct nl_msg *msg = NULL;

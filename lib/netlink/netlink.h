@@ -157,6 +157,13 @@ int nl_link_get_by_index(struct nlh *h, int ifindex, struct link_info *ret);
 /* All links; *ret is malloc'ed (free()). */
 int nl_link_list(struct nlh *h, struct link_info **ret, size_t *ret_n);
 int nl_link_delete(struct nlh *h, int ifindex);
+/*
+ * Create a link of a kind without kind-specific data (e.g. "wireguard"),
+ * exactly (NLM_F_EXCL): -EEXIST when the name is taken, -EOPNOTSUPP when
+ * the kernel does not know the kind.
+ */
+int nl_link_add_kind(struct nlh *h, const char *name, const char *kind, uint32_t mtu,
+		     int *ret_ifindex);
 /* Change what is given: mtu when > 0, mac when non-NULL, up when set_up. */
 int nl_link_update(struct nlh *h, int ifindex, uint32_t mtu, const uint8_t *mac, bool set_up);
 

@@ -2,7 +2,8 @@
 /*
  * Backend data (the backend-data node annotation, set by any node of the
  * cluster): lease_backend_data_parse() on arbitrary bytes; a VXLAN value
- * with a MAC must render and parse back to the same VNI and MAC.
+ * with a MAC and a WireGuard value with a key must render and parse back
+ * to the same data.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,25 +13,39 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void round_trip(const char *type, const struct lease_backend_data *d)
 {
-	uint32_t vni, vni2;
-	bool has_mac, has_mac2;
-	uint8_t mac[6], mac2[6];
+	struct lease_attrs a = {0};
+	struct lease_backend_data back;
 	struct errmsg err;
-	char buf[64];
+	char buf[128];
 	int n;
 
-	if (lease_backend_data_parse((const char *)data, size, &vni, &has_mac, mac, &err) < 0)
-		return 0;
-	if (!has_mac)
-		return 0;
-	n = lease_backend_data_render(vni, mac, buf, sizeof(buf));
+	strcpy(a.backend_type, type);
+	lease_attrs_set_data(&a, false, d);
+	n = lease_backend_data_render(&a, false, buf, sizeof(buf));
 	if (n < 0)
 		abort();
-	if (lease_backend_data_parse(buf, (size_t)n, &vni2, &has_mac2, mac2, &err) < 0)
+	if (lease_backend_data_parse(buf, (size_t)n, &back, &err) < 0)
 		abort();
-	if (vni2 != vni || !has_mac2 || memcmp(mac, mac2, 6) != 0)
+	if (strcmp(type, "vxlan") == 0 &&
+	    (back.vni != d->vni || !back.has_mac || memcmp(back.mac, d->mac, 6) != 0))
 		abort();
+	if (strcmp(type, "wireguard") == 0 &&
+	    (back.port != d->port || !back.has_key || memcmp(back.key, d->key, WG_KEY_LEN) != 0))
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct lease_backend_data d;
+	struct errmsg err;
+
+	if (lease_backend_data_parse((const char *)data, size, &d, &err) < 0)
+		return 0;
+	if (d.has_mac)
+		round_trip("vxlan", &d);
+	if (d.has_key)
+		round_trip("wireguard", &d);
 	return 0;
 }

@@ -39,6 +39,10 @@ WORK=$(mktemp -d "/tmp/$P.XXXXXX")
 STATE=$WORK/apiserver
 CLUSTER_PIDS=()
 declare -A FLANNELD_PID
+# NODE_MNTNS[N]: pid of a process whose mount namespace node N's flanneld runs
+# in (node_mount_ns); FLANNELD_ENV: extra "K=V" words for every flanneld.
+declare -A NODE_MNTNS
+FLANNELD_ENV=${FLANNELD_ENV:-}
 
 NETWORK=${NETWORK:-198.18.0.0/16}
 IPV6_NETWORK=${IPV6_NETWORK:-2001:db8:42::/56}
@@ -72,6 +76,9 @@ cluster_cleanup() {
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	rm -rf "$WORK"
+	if [ "${CREATED_RUN_WG:-0}" = 1 ]; then
+		rmdir /run/wireguard 2>/dev/null || true
+	fi
 }
 
 # wait_for SECONDS DESCRIPTION COMMAND...: poll every 0.1 s.
@@ -150,8 +157,12 @@ start_flanneld() {
 	shift
 	cp "$STATE/ca.crt" "$WORK/n$n/sa/ca.crt"
 	cp "$STATE/token-flannel" "$WORK/n$n/sa/token"
-	# Not through in_node: $! must be flanneld itself, not a subshell.
-	ip netns exec "$(ns_of "$n")" env -i PATH="$PATH" NODE_NAME="node-$n" \
+	local pre=()
+	[ -n "${NODE_MNTNS[$n]:-}" ] && pre=(nsenter -t "${NODE_MNTNS[$n]}" -m)
+	# Not through in_node: $! must be flanneld itself, not a subshell (nsenter,
+	# ip netns exec and env all exec the next program).
+	# shellcheck disable=SC2086
+	"${pre[@]}" ip netns exec "$(ns_of "$n")" env -i PATH="$PATH" NODE_NAME="node-$n" $FLANNELD_ENV \
 		KUBERNETES_SERVICE_HOST="$API_IP" KUBERNETES_SERVICE_PORT=6443 \
 		FLANNEL_SA_DIR="$WORK/n$n/sa" \
 		"$FLANNELD" --kube-subnet-mgr --ip-masq \
@@ -161,6 +172,32 @@ start_flanneld() {
 		>>"$WORK/n$n/flanneld.log" 2>&1 &
 	FLANNELD_PID[$n]=$!
 	CLUSTER_PIDS+=($!)
+}
+
+# node_mount_ns N: a mount namespace of its own for node N, with a private
+# tmpfs on /run/wireguard: wireguard-go's UAPI sockets (/var/run/wireguard/
+# <dev>.sock) are per mount namespace, and every node's device is flannel-wg.
+# A sleeping process holds the namespace, so that a restarted flanneld (and
+# in_node_mnt) enter the same one. /run/wireguard is created on the host
+# only when missing (and removed again by cluster_cleanup).
+node_mount_ns() {
+	local n=$1
+	if [ ! -d /run/wireguard ]; then
+		mkdir /run/wireguard
+		CREATED_RUN_WG=1
+	fi
+	unshare -m --propagation private sh -c \
+		'mount -t tmpfs -o mode=0755 flannel-test /run/wireguard && exec sleep 100000' &
+	NODE_MNTNS[$n]=$!
+	CLUSTER_PIDS+=($!)
+	wait_for 5 "mount namespace of node $n" grep -q " /run/wireguard tmpfs" "/proc/$!/mounts"
+}
+
+# in_node_mnt N COMMAND...: in node N's network and mount namespaces.
+in_node_mnt() {
+	local n=$1
+	shift
+	nsenter -t "${NODE_MNTNS[$n]}" -m ip netns exec "$(ns_of "$n")" "$@"
 }
 
 stop_flanneld() {
@@ -258,6 +295,7 @@ cluster_reset() {
 	cluster_cleanup
 	CLUSTER_PIDS=()
 	FLANNELD_PID=()
+	NODE_MNTNS=()
 	LOG_MARK=()
 	WORK=$(mktemp -d "/tmp/$P.XXXXXX")
 	STATE=$WORK/apiserver

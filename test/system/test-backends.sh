@@ -11,7 +11,8 @@
 #   3. dual stack: IPv4 and IPv6 pods ping across nodes over flannel.1 and
 #      flannel-v6.1, with both families' annotations published;
 #   4. vxlan with VNI 4096 and Port 4790: device flannel.4096, and the
-#      encapsulated traffic really uses UDP port 4790 (not 8472).
+#      encapsulated traffic really uses UDP port 4790 (not 8472);
+#   5. alloc: leases and subnet.env only, no device, no route, no datapath.
 set -euo pipefail
 P=sys-be-$$
 . "$(dirname "$0")/cluster-lib.sh"
@@ -137,3 +138,16 @@ in_node 2 nft list table inet "$P-count" >"$WORK/counters"
 grep -Eq "udp dport 4790 counter packets [1-9]" "$WORK/counters" || fail "no VXLAN packets on port 4790: $(cat "$WORK/counters")"
 grep -q "udp dport 8472 counter packets 0 " "$WORK/counters" || fail "VXLAN packets on port 8472: $(cat "$WORK/counters")"
 ok "vxlan VNI 4096 port 4790: device flannel.4096, traffic on UDP 4790, pods reach each other"
+cluster_reset
+
+# ---- 5. alloc: subnet allocation only ---------------------------------------------------
+BACKEND=alloc start_cluster
+for n in 1 2 3; do
+	grep -qx "FLANNEL_SUBNET=198.18.$n.1/24" "$WORK/n$n/run/subnet.env" || fail "alloc: subnet.env of node $n"
+	grep -qx FLANNEL_MTU=1500 "$WORK/n$n/run/subnet.env" || fail "alloc: MTU of node $n"
+	output_has "proto 63" in_node "$n" ip route show && fail "alloc: node $n has flannel routes"
+	output_has "flannel" in_node "$n" ip link show && fail "alloc: node $n has a flannel device"
+done
+[ "$(annotation 2 backend-type)" = "" ] || fail "alloc: backend-type \"$(annotation 2 backend-type)\""
+pod_ping 1 1 "$(pod_ip 2 1)" && fail "alloc: pods reach each other without a datapath"
+ok "alloc: leases and subnet.env only, no device, no route"

@@ -102,11 +102,24 @@ static void test_mac(void **state)
 	assert_int_equal(m[0], 0x11);
 }
 
+/* wg genkey | wg pubkey, as upstream publishes it. */
+#define WG_PUB	"HiAJeSc9ea9nT3LgByq0FRQZ8tB+g4+vqMNhbvH6rQ0="
+#define WG_DATA "{\"PublicKey\":\"" WG_PUB "\",\"Port\":51820}"
+
 static int bd_parse(const char *json, uint32_t *vni, bool *has_mac, uint8_t mac[6],
 		    struct errmsg *err)
 {
+	struct lease_backend_data d;
+	int r;
+
 	*err = (struct errmsg){0};
-	return lease_backend_data_parse(json, strlen(json), vni, has_mac, mac, err);
+	r = lease_backend_data_parse(json, strlen(json), &d, err);
+	if (r < 0)
+		return r;
+	*vni = d.vni;
+	*has_mac = d.has_mac;
+	memcpy(mac, d.mac, 6);
+	return 0;
 }
 
 static void test_backend_data_parse(void **state)
@@ -141,9 +154,54 @@ static void test_backend_data_parse(void **state)
 	assert_int_equal(bd_parse("{\"VNI\":7,\"VtepMAC\":null}", &vni, &has_mac, mac, &err), 0);
 	assert_int_equal(vni, 7);
 	assert_false(has_mac);
-	/* wireguard-style data (no vxlan keys) parses as empty. */
-	assert_int_equal(bd_parse("{\"PublicKey\":\"abc=\"}", &vni, &has_mac, mac, &err), 0);
+	/* wireguard data has no vxlan keys. */
+	assert_int_equal(bd_parse("{\"PublicKey\":\"" WG_PUB "\"}", &vni, &has_mac, mac, &err), 0);
 	assert_int_equal(vni, 0);
+	assert_false(has_mac);
+}
+
+static int wg_parse(const char *json, struct lease_backend_data *d, struct errmsg *err)
+{
+	return lease_backend_data_parse(json, strlen(json), d, err);
+}
+
+static void test_backend_data_wireguard(void **state)
+{
+	struct lease_backend_data d;
+	struct lease_attrs a = {.backend_type = "wireguard"};
+	struct errmsg err = {0};
+	char buf[128];
+
+	assert_int_equal(lease_backend_data_parse(WG_DATA, strlen(WG_DATA), &d, &err), 0);
+	assert_true(d.has_key);
+	assert_int_equal(d.key[0], 0x1e);
+	assert_int_equal(d.port, 51820);
+	assert_false(d.has_mac);
+	/* Round trip through the attributes of each family. */
+	lease_attrs_set_data(&a, true, &d);
+	assert_true(a.has_wg_key6);
+	assert_false(a.has_wg_key);
+	assert_false(lease_attrs_has_data(&a, false));
+	assert_true(lease_attrs_has_data(&a, true));
+	assert_int_equal(lease_backend_data_render(&a, false, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(lease_backend_data_render(&a, true, buf, sizeof(buf)),
+			 (int)strlen(WG_DATA));
+	assert_string_equal(buf, WG_DATA);
+	/* No Port (before upstream PR #2200): 0, the peer dials our own port. */
+	assert_int_equal(wg_parse("{\"publickey\":\"" WG_PUB "\"}", &d, &err), 0);
+	assert_int_equal(d.port, 0);
+
+	assert_int_equal(wg_parse("{\"PublicKey\":\"abc=\"}", &d, &err), -EINVAL);
+	assert_string_equal(err.text, "PublicKey: not a base64 32-byte key: \"abc=\"");
+	assert_int_equal(wg_parse("{\"PublicKey\":1}", &d, &err), -EINVAL);
+	assert_string_equal(err.text, "PublicKey: expected a string, got number");
+	assert_int_equal(wg_parse("{\"Port\":65536}", &d, &err), -EINVAL);
+	assert_string_equal(err.text, "Port: expected a port number, got number");
+	assert_int_equal(wg_parse("{\"Port\":\"1\"}", &d, &err), -EINVAL);
+	/* host-gw publishes null. */
+	strcpy(a.backend_type, "host-gw");
+	assert_int_equal(lease_backend_data_render(&a, false, buf, sizeof(buf)), 4);
+	assert_string_equal(buf, "null");
 }
 
 static void expect_bd_error(const char *json, int code, const char *msg)
@@ -176,6 +234,15 @@ static void test_backend_data_errors(void **state)
 	expect_bd_error("", -EBADMSG, "invalid JSON \"\"");
 }
 
+static int vxlan_render(uint32_t vni, const uint8_t *mac, char *buf, size_t size)
+{
+	struct lease_attrs a = {.backend_type = "vxlan", .vni = vni, .has_vtep_mac = mac != NULL};
+
+	if (mac)
+		memcpy(a.vtep_mac, mac, 6);
+	return lease_backend_data_render(&a, false, buf, size);
+}
+
 static void test_backend_data_render(void **state)
 {
 	uint8_t mac[6] = {0x0a, 0x58, 0x0a, 0xf4, 0x01, 0x00};
@@ -186,22 +253,23 @@ static void test_backend_data_render(void **state)
 	struct errmsg err;
 	int n;
 
-	n = lease_backend_data_render(1, mac, buf, sizeof(buf));
+	n = vxlan_render(1, mac, buf, sizeof(buf));
 	assert_string_equal(buf, "{\"VNI\":1,\"VtepMAC\":\"0a:58:0a:f4:01:00\"}");
 	assert_int_equal(n, strlen(buf));
-	assert_int_equal(lease_backend_data_parse(buf, (size_t)n, &vni, &has_mac, back, &err), 0);
+	assert_int_equal(bd_parse(buf, &vni, &has_mac, back, &err), 0);
 	assert_int_equal(vni, 1);
 	assert_memory_equal(back, mac, 6);
 
-	n = lease_backend_data_render(UINT32_MAX, mac, buf, sizeof(buf));
+	n = vxlan_render(UINT32_MAX, mac, buf, sizeof(buf));
 	assert_string_equal(buf, "{\"VNI\":4294967295,\"VtepMAC\":\"0a:58:0a:f4:01:00\"}");
-	assert_int_equal(lease_backend_data_parse(buf, (size_t)n, &vni, &has_mac, back, &err), 0);
+	assert_int_equal(n, strlen(buf));
+	assert_int_equal(bd_parse(buf, &vni, &has_mac, back, &err), 0);
 	assert_int_equal(vni, UINT32_MAX);
 
 	/* Exactly fits, then one byte short. */
-	assert_int_equal(lease_backend_data_render(1, mac, buf, 40), 39);
-	assert_int_equal(lease_backend_data_render(1, mac, buf, 39), -ENOSPC);
-	assert_int_equal(lease_backend_data_render(1, NULL, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(vxlan_render(1, mac, buf, 40), 39);
+	assert_int_equal(vxlan_render(1, mac, buf, 39), -ENOSPC);
+	assert_int_equal(vxlan_render(1, NULL, buf, sizeof(buf)), -EINVAL);
 }
 
 static void test_set_basic(void **state)
@@ -437,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_backend_data_parse),
 		cmocka_unit_test(test_backend_data_errors),
 		cmocka_unit_test(test_backend_data_render),
+		cmocka_unit_test(test_backend_data_wireguard),
 		cmocka_unit_test(test_set_basic),
 		cmocka_unit_test(test_set_invalid_name),
 		cmocka_unit_test(test_set_many),
