@@ -36,6 +36,7 @@ import argparse
 import ipaddress
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -59,6 +60,7 @@ BLOCK = 1 << (32 - MASK)
 BLOCKS = 1 << (MASK - CLUSTER_CIDR.prefixlen)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PREFIX = "flannel.alpha.coreos.com/"
+RESYNC_S = 10  # flanneld's periodic full resync
 
 
 def log(msg):
@@ -89,6 +91,26 @@ def proc_hwm_kib(pid):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     raise RuntimeError("no VmHWM for pid %d" % pid)
+
+
+def proc_mem_kib(pid):
+    """PSS (smaps_rollup) and the resident KiB of each mapping group (smaps): the
+    heap, other anonymous memory, the stack and each file by its base name."""
+    pss = 0
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            if line.startswith("Pss:"):
+                pss = int(line.split()[1])
+    groups, name = {}, None
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            parts = line.split()
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                name = parts[5] if len(parts) > 5 else "[anon]"
+                name = os.path.basename(name) if name.startswith("/") else name
+            elif parts[0] == "Rss:" and int(parts[1]):
+                groups[name] = groups.get(name, 0) + int(parts[1])
+    return {"pss_kib": pss, "rss_by_mapping_kib": dict(sorted(groups.items(), key=lambda kv: -kv[1]))}
 
 
 def pct(values, p):
@@ -284,8 +306,10 @@ class Bench:
             for kind, _ in state["seen"]:
                 kinds[kind] = kinds.get(kind, 0) + 1
             raise RuntimeError("not converged after %ds: %s of %d peers" % (self.args.timeout, kinds, len(peers)))
+        self.t_start = t0
         return {"converge_s": (state["last"] - t0) / 1e9, "converge_cpu_s": cpu,
-                "converge_children_cpu_s": cpu_children, "converge_rss_kib": hwm}
+                "converge_children_cpu_s": cpu_children, "converge_rss_kib": hwm,
+                "converge_mem": proc_mem_kib(pid)}
 
     def events(self, mon, ctl):
         """EVENTS additions then EVENTS deletions at RATE/s; per-event latency to the kernel."""
@@ -386,8 +410,13 @@ class Bench:
         log("%d nodes: converged in %.3f s" % (self.args.nodes, res["converge_s"]))
         time.sleep(1)
         res["events"] = self.events(mon, ctl)
+        # The peak must include a periodic full resync (every 10 s) with a populated kernel.
+        left = self.t_start / 1e9 + RESYNC_S + 2 - time.time()
+        if left > 0:
+            time.sleep(left)
         cpu, cpu_children = proc_cpu(self.flanneld.pid)
-        res.update(end_cpu_s=cpu, end_children_cpu_s=cpu_children, end_rss_kib=proc_hwm_kib(self.flanneld.pid))
+        res.update(end_cpu_s=cpu, end_children_cpu_s=cpu_children, end_rss_kib=proc_hwm_kib(self.flanneld.pid),
+                   end_mem=proc_mem_kib(self.flanneld.pid))
         self.flanneld.send_signal(signal.SIGTERM)
         self.flanneld.wait(20)
         return res

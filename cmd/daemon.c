@@ -259,14 +259,27 @@ static int on_resync(struct loop_source *s, void *userdata)
 	return loop_timer_arm(s, RESYNC_INTERVAL_USEC);
 }
 
-static int on_rules_resync(struct loop_source *s, void *userdata)
+static void rules_resync_done(int r, void *userdata)
 {
 	struct daemon *d = userdata;
-	int r = traffic_mgr_resync(d->traffic);
 
 	if (r > 0)
 		log_info("Repaired the traffic rules of %d address families", r);
-	return loop_timer_arm(s, (uint64_t)d->f->iptables_resync * USEC_PER_SEC);
+	(void)loop_timer_arm(d->rules_timer, (uint64_t)d->f->iptables_resync * USEC_PER_SEC);
+}
+
+/* The check runs in a child: iptables-save of a kube-proxy nat table must not delay node events. */
+static int on_rules_resync(struct loop_source *s, void *userdata)
+{
+	struct daemon *d = userdata;
+	int r = traffic_mgr_resync_start(d->traffic, d->loop, rules_resync_done, d);
+
+	if (r < 0) {
+		log_warn_errno(r,
+			       "Failed to start the traffic rules check in a child, checking here");
+		rules_resync_done(traffic_mgr_resync(d->traffic), d);
+	}
+	return 0;
 }
 
 static int on_backend_event(struct loop_source *s, int fd, uint32_t revents, void *userdata)

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "lib/core/log.h"
+#include "lib/core/task.h"
 #include "lib/rules/iptables.h"
 #include "lib/rules/nftables.h"
 #include "lib/rules/traffic.h"
@@ -33,7 +34,10 @@ struct traffic_mgr {
 	char *ipt_save[_RULES_FAMILY_MAX];
 	char *ipt_restore[_RULES_FAMILY_MAX];
 	char *nft;
-	bool installed; /* traffic_mgr_ensure() ran: resync has something to keep */
+	bool installed;	     /* traffic_mgr_ensure() ran: resync has something to keep */
+	struct task *resync; /* traffic_mgr_resync_start()'s child */
+	traffic_done_fn resync_done;
+	void *resync_userdata;
 	struct rules_net net[_RULES_FAMILY_MAX];
 	struct rules_owned owned[_RULES_FAMILY_MAX]; /* what marks a shared rule as ours */
 	struct traffic_stats stats;
@@ -55,6 +59,7 @@ struct traffic_mgr *traffic_mgr_free(struct traffic_mgr *m)
 {
 	if (!m)
 		return NULL;
+	task_free(m->resync);
 	for (int f = 0; f < _RULES_FAMILY_MAX; f++) {
 		free(m->ipt_save[f]);
 		free(m->ipt_restore[f]);
@@ -457,4 +462,53 @@ int traffic_mgr_resync(struct traffic_mgr *m)
 	}
 	m->stats.repairs += (uint64_t)repaired;
 	return ret < 0 ? ret : repaired;
+}
+
+/* What the child's pass changed: its counters' growth. */
+struct resync_result {
+	struct traffic_stats delta;
+};
+
+static int resync_child(void *arg, void *out)
+{
+	struct traffic_mgr *m = arg;
+	struct resync_result *res = out;
+	struct traffic_stats before = m->stats;
+	int r = traffic_mgr_resync(m);
+
+	res->delta = (struct traffic_stats){
+		.execs = m->stats.execs - before.execs,
+		.applies = m->stats.applies - before.applies,
+		.checks = m->stats.checks - before.checks,
+		.repairs = m->stats.repairs - before.repairs,
+		.failures = m->stats.failures - before.failures,
+	};
+	return r;
+}
+
+static void resync_finished(int r, const void *out, void *userdata)
+{
+	struct traffic_mgr *m = userdata;
+	const struct resync_result *res = out;
+
+	m->resync = NULL;
+	m->stats.execs += res->delta.execs;
+	m->stats.applies += res->delta.applies;
+	m->stats.checks += res->delta.checks;
+	m->stats.repairs += res->delta.repairs;
+	m->stats.failures += res->delta.failures;
+	if (r == -EIO)
+		log_warn("The traffic rules check ended without a result");
+	m->resync_done(r, m->resync_userdata);
+}
+
+int traffic_mgr_resync_start(struct traffic_mgr *m, struct loop *loop, traffic_done_fn done,
+			     void *userdata)
+{
+	if (m->resync)
+		return -EBUSY;
+	m->resync_done = done;
+	m->resync_userdata = userdata;
+	return task_start(loop, "traffic rules check", resync_child, m,
+			  sizeof(struct resync_result), resync_finished, m, &m->resync);
 }

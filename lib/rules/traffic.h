@@ -19,7 +19,8 @@
  * networks on the host: only our rules (those naming our network or lease,
  * or the previous run's) are judged and rewritten, the others are kept.
  * Synchronous and single-threaded: each call runs short helper programs and
- * returns when they are done (bounded by timeout_ms each). Logs what it
+ * returns when they are done (bounded by timeout_ms each), except the
+ * periodic resync, which can run in a child (traffic_mgr_resync_start). Logs what it
  * changes; read failures and write failures are logged and returned.
  */
 #pragma once
@@ -29,6 +30,7 @@
 #include <stdint.h>
 
 #include "lib/core/errmsg.h"
+#include "lib/core/loop.h"
 #include "lib/core/subnet_env.h"
 #include "lib/rules/rules.h"
 
@@ -97,6 +99,19 @@ int traffic_mgr_ensure(struct traffic_mgr *m, const struct rules_net *v4,
  * (IPv4, IPv6) whose rules were rewritten, or the first -errno.
  */
 int traffic_mgr_resync(struct traffic_mgr *m);
+
+/*
+ * traffic_mgr_resync() in a forked child (lib/core/task.h), so that the
+ * event loop never waits for iptables-save or nft: on a node whose nat
+ * table holds kube-proxy's rules one read takes up to seconds, and any
+ * node event arriving meanwhile would wait as long. done(r) runs on the
+ * loop with traffic_mgr_resync()'s result once the child exits; the
+ * counters of the child's pass are added to ours. Returns -EBUSY while a
+ * pass is still running (one at a time).
+ */
+typedef void (*traffic_done_fn)(int r, void *userdata);
+int traffic_mgr_resync_start(struct traffic_mgr *m, struct loop *loop, traffic_done_fn done,
+			     void *userdata);
 
 const struct traffic_stats *traffic_mgr_stats(const struct traffic_mgr *m);
 

@@ -190,6 +190,71 @@ static void test_iptables_ensure_and_resync(void **state)
 	(void)state;
 }
 
+struct resync_rec {
+	int calls, r;
+};
+
+static void resync_done(int r, void *userdata)
+{
+	struct resync_rec *rec = userdata;
+
+	rec->calls++;
+	rec->r = r;
+}
+
+static void run_until(struct loop *l, const int *calls, int n)
+{
+	while (*calls < n)
+		assert_true(loop_run_once(l, UINT64_MAX) >= 0);
+}
+
+/* The periodic pass in a child: same reads and repair, counters come back. */
+static void test_iptables_resync_in_child(void **state)
+{
+	struct traffic_config cfg = {
+		.mode = TRAFFIC_MODE_IPTABLES, .ip_masq = true, .forward_rules = true};
+	_cleanup_(traffic_mgr_freep) struct traffic_mgr *m = NULL;
+	struct rules_net v4 = mknet("10.244.0.0/16", "10.244.1.0/24");
+	struct resync_rec rec = {0};
+	struct loop *l = NULL;
+	char *t;
+
+	assert_int_equal(loop_new(&l), 0);
+	assert_int_equal(traffic_mgr_new(&cfg, &m), 0);
+	assert_int_equal(traffic_mgr_ensure(m, &v4, NULL, NULL), 0);
+	/* nothing converged yet (the fakes keep no state): the child repairs both tables */
+	clear("log");
+	clear("v4-restored");
+	assert_int_equal(traffic_mgr_resync_start(m, l, resync_done, &rec), 0);
+	assert_int_equal(traffic_mgr_resync_start(m, l, resync_done, &rec), -EBUSY);
+	run_until(l, &rec.calls, 1);
+	assert_int_equal(rec.calls, 1);
+	assert_int_equal(rec.r, 1);
+	t = get("log");
+	assert_string_equal(t, "iptables-save -t nat\niptables-save -t filter\n"
+			       "iptables-restore --noflush -w 5\n");
+	free(t);
+	assert_int_equal(traffic_mgr_stats(m)->checks, 1);
+	assert_int_equal(traffic_mgr_stats(m)->repairs, 1);
+	assert_int_equal(traffic_mgr_stats(m)->applies, 2);
+	assert_int_equal(traffic_mgr_stats(m)->execs, 3 + 3);
+
+	/* converged: one read, no write, and another pass may start */
+	converge_fakes();
+	clear("log");
+	assert_int_equal(traffic_mgr_resync_start(m, l, resync_done, &rec), 0);
+	run_until(l, &rec.calls, 2);
+	assert_int_equal(rec.r, 0);
+	t = get("log");
+	assert_string_equal(t, "iptables-save -t nat\niptables-save -t filter\n");
+	free(t);
+	assert_int_equal(traffic_mgr_stats(m)->checks, 2);
+	assert_int_equal(traffic_mgr_stats(m)->repairs, 1);
+	assert_int_equal(traffic_mgr_stats(m)->execs, 3 + 3 + 2);
+	loop_free(l);
+	(void)state;
+}
+
 static void test_iptables_dual_stack_and_failure(void **state)
 {
 	struct traffic_config cfg = {.mode = TRAFFIC_MODE_IPTABLES, .ip_masq = true};
@@ -458,6 +523,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_iptables_ensure_and_resync, reset),
+		cmocka_unit_test_setup(test_iptables_resync_in_child, reset),
 		cmocka_unit_test_setup(test_iptables_dual_stack_and_failure, reset),
 		cmocka_unit_test_setup(test_iptables_cleans_nft, reset),
 		cmocka_unit_test_setup(test_nftables_ensure_and_resync, reset),
