@@ -30,6 +30,8 @@ Measured:
 Prints one JSON object on stdout; progress goes to stderr.
 
   control_plane.py --build-dir B --nodes N [--events 200] [--rate 50] [--wrap CMD]
+                   [--nat-rules R]   (R kube-proxy-like rules in the node's nat table,
+                                      as on a real node: iptables-save takes that long)
 """
 
 import argparse
@@ -239,6 +241,26 @@ class Bench:
         sh("ip", "-n", self.ns, "link", "set", "eth0", "up")
         sh("ip", "-n", self.ns, "addr", "add", NODE_IP + "/24", "dev", "eth0")
         sh("ip", "-n", self.ns, "route", "add", "default", "via", API_IP)
+        if self.args.nat_rules:
+            self.kube_proxy_rules(self.args.nat_rules)
+
+    def kube_proxy_rules(self, n):
+        """A nat table the size of kube-proxy's on a busy node: n rules in per-service chains."""
+        lines = ["*nat", ":KUBE-SERVICES - [0:0]"]
+        per = 10
+        for c in range(0, n, per):
+            lines.append(":KUBE-SVC-%06d - [0:0]" % c)
+        lines.append("-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES")
+        for c in range(0, n, per):
+            ip = ipaddress.ip_address("198.19.0.0") + c
+            lines.append("-A KUBE-SERVICES -d %s/32 -p tcp -m comment --comment \"ns/svc-%d cluster IP\" "
+                         "-m tcp --dport 80 -j KUBE-SVC-%06d" % (ip, c, c))
+            for k in range(per - 1):
+                lines.append("-A KUBE-SVC-%06d -m comment --comment \"ns/svc-%d\" -m statistic --mode random "
+                             "--probability 0.5 -j RETURN" % (c, c))
+        lines.append("COMMIT")
+        subprocess.run(["ip", "netns", "exec", self.ns, "iptables-restore", "--noflush"],
+                       input="\n".join(lines) + "\n", text=True, check=True)
 
     def apiserver(self):
         os.makedirs(self.state)
@@ -429,6 +451,8 @@ def main():
     ap.add_argument("--events", type=int, default=200)
     ap.add_argument("--rate", type=float, default=50)
     ap.add_argument("--timeout", type=int, default=120, help="seconds to wait for convergence")
+    ap.add_argument("--nat-rules", type=int, default=0,
+                    help="preload this many kube-proxy-like rules into the node's nat table")
     ap.add_argument("--keep-logs", help="copy flanneld's and the server's logs into this folder")
     ap.add_argument("--wrap", default="", help="run flanneld under this command, for profiling "
                     "(e.g. \"valgrind --tool=massif --massif-out-file=/tmp/m.out\"); the figures are then "
