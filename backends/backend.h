@@ -174,3 +174,5 @@ void backend_status(const struct backend *b, struct backend_status *ret);
  * per-peer status work: have = want minus the entries whose op failed.
  */
 void backend_peer_status(const struct backend *b, size_t k, struct backend_peer_status *ret);
+/* The same for the peer named name (binary search); -ENOENT when the last reconcile had none. */
+int backend_peer_find(const struct backend *b, const char *name, struct backend_peer_status *ret);

@@ -1736,6 +1736,25 @@ const struct lease *plan_state_lease(const struct plan_state *s, size_t k)
 	return &s->recs[k]->lease;
 }
 
+bool plan_state_find(const struct plan_state *s, const char *name, struct plan_peer *ret)
+{
+	bool found = false;
+	size_t i;
+
+	if (s->sorted)
+		i = recs_lower(s, name, &found);
+	else
+		for (i = 0; i < s->n_recs && !found;)
+			if (strncmp(s->recs[i]->lease.name, name, LEASE_NAME_MAX) == 0)
+				found = true;
+			else
+				i++;
+	if (!found)
+		return false;
+	*ret = s->recs[i]->st;
+	return true;
+}
+
 void plan_state_mark_missing(struct plan_state *s, size_t k, unsigned bits)
 {
 	s->recs[k]->st.missing |= bits & s->recs[k]->st.want;

@@ -192,6 +192,8 @@ size_t plan_state_n_peers(const struct plan_state *s);
 const char *plan_state_peer(const struct plan_state *s, size_t k, struct plan_peer *ret);
 /* The lease peer k was planned with (a copy in the state). */
 const struct lease *plan_state_lease(const struct plan_state *s, size_t k);
+/* The status of the peer named name, as plan_state_peer; false when the state has no such peer. */
+bool plan_state_find(const struct plan_state *s, const char *name, struct plan_peer *ret);
 /* The op for these PLAN_BIT()s of peer k (index into the plan's peers) failed. */
 void plan_state_mark_missing(struct plan_state *s, size_t k, unsigned bits);
 

@@ -268,6 +268,21 @@ bool backend_op_refused(int r)
 	}
 }
 
+int backend_peer_find(const struct backend *b, const char *name, struct backend_peer_status *ret)
+{
+	struct plan_peer p;
+
+	if (!b->belief || !plan_state_find(b->belief, name, &p))
+		return -ENOENT;
+	*ret = (struct backend_peer_status){.name = name,
+					    .want = p.want,
+					    .have = p.want & ~p.missing,
+					    .direct = p.direct,
+					    .direct6 = p.direct6,
+					    .skipped = p.skipped};
+	return 0;
+}
+
 int backend_connected_nets(struct backend *b, int family, int ifindex, struct ip_net **ret,
 			   size_t *ret_n)
 {

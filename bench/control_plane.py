@@ -290,7 +290,7 @@ class Bench:
         cmd = ["ip", "netns", "exec", self.ns] + self.args.wrap.split() + [
                os.path.join(self.args.build_dir, "cmd", "flanneld"),
                "--kube-subnet-mgr", "--ip-masq", "--net-config-path", conf,
-               "--subnet-file", os.path.join(self.work, "subnet.env")]
+               "--subnet-file", os.path.join(self.work, "subnet.env")] + self.args.flanneld_args.split()
         t0 = time.time_ns()
         self.flanneld = subprocess.Popen(cmd, env=env, stdout=logf, stderr=subprocess.STDOUT)
         self.procs.append(self.flanneld)
@@ -451,6 +451,7 @@ def main():
     ap.add_argument("--events", type=int, default=200)
     ap.add_argument("--rate", type=float, default=50)
     ap.add_argument("--timeout", type=int, default=120, help="seconds to wait for convergence")
+    ap.add_argument("--flanneld-args", default="", help="more flanneld arguments, e.g. --v=1")
     ap.add_argument("--nat-rules", type=int, default=0,
                     help="preload this many kube-proxy-like rules into the node's nat table")
     ap.add_argument("--keep-logs", help="copy flanneld's and the server's logs into this folder")

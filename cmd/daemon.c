@@ -201,6 +201,38 @@ static void first_reconcile_done(struct daemon *d, int r)
 	update_ready(d);
 }
 
+/*
+ * -v 1: each peer added, changed or removed by the pass that just succeeded,
+ * with the time from the watch event (or etcd change) that made it.
+ * changed[i] is generation since + 1 + i; a name is logged once, for its last change.
+ */
+static void log_peer_changes(const struct daemon *d, const struct lease_set *set, uint64_t since,
+			     const char *const *changed, size_t n_changed)
+{
+	uint64_t now = now_monotonic_usec();
+
+	for (size_t i = 0; i < n_changed; i++) {
+		uint64_t at = lease_set_change_usec(set, since + 1 + i);
+		double ms = at ? (double)(now - at) / (double)USEC_PER_MSEC : 0;
+		struct backend_peer_status st;
+		bool later = false;
+
+		for (size_t j = i + 1; j < n_changed && !later; j++)
+			later = strcmp(changed[i], changed[j]) == 0;
+		if (later || (d->kube && strcmp(changed[i], kube_mgr_node_name(d->kube)) == 0))
+			continue;
+		if (!lease_set_find(set, changed[i]))
+			log_info("Peer %s removed, %.2f ms after its event", changed[i], ms);
+		else if (backend_peer_find(d->backend, changed[i], &st) < 0 || st.skipped ||
+			 st.have != st.want)
+			log_info("Peer %s changed, not programmed (see flanneld status), %.2f ms "
+				 "after its event",
+				 changed[i], ms);
+		else
+			log_info("Peer %s programmed, %.2f ms after its event", changed[i], ms);
+	}
+}
+
 static int on_reconcile(struct loop_source *s, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -224,6 +256,8 @@ static int on_reconcile(struct loop_source *s, void *userdata)
 	t0 = now_monotonic_usec();
 	r = backend_reconcile_changed(d->backend, list, n, n_changed >= 0 ? changed : NULL,
 				      n_changed >= 0 ? (size_t)n_changed : 0);
+	if (r >= 0 && n_changed > 0 && log_verbosity >= 1)
+		log_peer_changes(d, set, d->reconciled_gen, changed, (size_t)n_changed);
 	d->reconciled_set = set;
 	d->reconciled_gen = lease_set_generation(set);
 	histogram_observe(&d->reconcile_seconds,

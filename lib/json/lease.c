@@ -33,6 +33,7 @@
 #include "lib/core/base64.h"
 #include "lib/core/buf.h"
 #include "lib/core/hex.h"
+#include "lib/core/loop.h"
 #include "lib/core/macro.h"
 #include "lib/core/quote.h"
 #include "lib/json/json.h"
@@ -271,7 +272,8 @@ struct lease_set {
 	size_t sorted_cap;
 	uint64_t generation;
 	char *journal[LEASE_SET_JOURNAL]; /* name of generation g at g % LEASE_SET_JOURNAL */
-	uint64_t journal_floor;		  /* complete for the generations after this one */
+	uint64_t journal_usec[LEASE_SET_JOURNAL]; /* when (CLOCK_MONOTONIC) */
+	uint64_t journal_floor;			  /* complete for the generations after this one */
 };
 
 /* FNV-1a, 64 bit. */
@@ -322,6 +324,7 @@ static void changed(struct lease_set *s, const char *name)
 
 	s->generation++;
 	slot = &s->journal[s->generation % LEASE_SET_JOURNAL];
+	s->journal_usec[s->generation % LEASE_SET_JOURNAL] = now_monotonic_usec();
 	free(*slot);
 	*slot = strdup(name);
 	if (!*slot)
@@ -506,4 +509,12 @@ int lease_set_changes_since(const struct lease_set *s, uint64_t since, const cha
 	for (uint64_t g = since + 1; g <= s->generation; g++)
 		names[n++] = s->journal[g % LEASE_SET_JOURNAL];
 	return (int)n;
+}
+
+uint64_t lease_set_change_usec(const struct lease_set *s, uint64_t g)
+{
+	if (g == 0 || g > s->generation || g <= s->journal_floor ||
+	    s->generation - g >= LEASE_SET_JOURNAL)
+		return 0;
+	return s->journal_usec[g % LEASE_SET_JOURNAL];
 }

@@ -118,3 +118,8 @@ int lease_set_snapshot(const struct lease_set *s, const struct lease ***ret, siz
  */
 int lease_set_changes_since(const struct lease_set *s, uint64_t since, const char **names,
 			    size_t cap);
+/*
+ * When generation g (> 0) was made (CLOCK_MONOTONIC usec): the moment its
+ * watch event or etcd change was applied. 0 when the journal no longer holds it.
+ */
+uint64_t lease_set_change_usec(const struct lease_set *s, uint64_t g);

@@ -426,6 +426,14 @@ static void test_single_peer_is_incremental(void **state)
 		plan_state_mark_missing(belief, 39, PLAN_BIT(PLAN_ROUTE, 0));
 		(void)plan_state_peer(belief, 39, &pp);
 		assert_int_equal(pp.missing, PLAN_BIT(PLAN_ROUTE, 0));
+		/* The same status found by name; a name of no peer is not found. */
+		memset(&pp, 0, sizeof(pp));
+		assert_true(plan_state_find(belief, l[39].name, &pp));
+		assert_int_equal(pp.missing, PLAN_BIT(PLAN_ROUTE, 0));
+		assert_true(plan_state_find(belief, l[0].name, &pp));
+		assert_int_equal(pp.missing, 0);
+		assert_int_not_equal(pp.want, 0);
+		assert_false(plan_state_find(belief, "no-such-node", &pp));
 	}
 	assert_int_equal(plan.n_desired, 40 * 6);
 	plan_done(&plan);

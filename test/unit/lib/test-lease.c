@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "lib/core/loop.h"
 #include "lib/json/lease.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct lease_set *, lease_set_free)
@@ -474,6 +475,12 @@ static void test_set_journal(void **state)
 	assert_int_equal(lease_set_changes_since(s, g1 - 1, names, ARRAY_SIZE(names)), 1);
 	assert_string_equal(names[0], "node-b");
 	assert_int_equal(lease_set_changes_since(s, g1, names, ARRAY_SIZE(names)), 0);
+	/* Each change has its time, ordered; none for generation 0 or the future. */
+	assert_int_not_equal(lease_set_change_usec(s, g0 + 1), 0);
+	assert_true(lease_set_change_usec(s, g1) >= lease_set_change_usec(s, g0 + 1));
+	assert_true(lease_set_change_usec(s, g1) <= now_monotonic_usec());
+	assert_int_equal(lease_set_change_usec(s, 0), 0);
+	assert_int_equal(lease_set_change_usec(s, g1 + 1), 0);
 	/* Too small a buffer, a generation from the future. */
 	assert_int_equal(lease_set_changes_since(s, g0, names, 3), -ENOBUFS);
 	assert_int_equal(lease_set_changes_since(s, g1 + 1, names, ARRAY_SIZE(names)), -ERANGE);
@@ -491,6 +498,8 @@ static void test_set_journal(void **state)
 	assert_string_equal(names[LEASE_SET_JOURNAL - 1], "n0255");
 	assert_int_equal(lease_set_remove(s, "n0000"), 1);
 	assert_int_equal(lease_set_changes_since(s, g1, names, ARRAY_SIZE(names)), -ERANGE);
+	assert_int_equal(lease_set_change_usec(s, g1 + 1), 0); /* overwritten */
+	assert_int_not_equal(lease_set_change_usec(s, g1 + 2), 0);
 	assert_int_equal(lease_set_changes_since(s, g1 + 1, names, ARRAY_SIZE(names)),
 			 LEASE_SET_JOURNAL);
 	assert_string_equal(names[LEASE_SET_JOURNAL - 1], "n0000");
