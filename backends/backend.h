@@ -108,6 +108,7 @@ struct backend_status {
 	uint64_t drift_repaired; /* of those, succeeded */
 	uint64_t devices_created;
 	uint64_t full_passes;	     /* dump → plan → apply */
+	uint64_t checks;	     /* backend_check(): dump → compare with the belief */
 	uint64_t incremental_passes; /* planned against the belief, no dumps */
 	uint64_t events_echo;	     /* notifications of our own writes: ignored */
 	uint64_t events_foreign;     /* notifications that forced a full pass */
@@ -161,6 +162,15 @@ bool backend_op_refused(int r);
 
 /* Forget the belief: the next reconcile dumps the kernel (drift repair). */
 void backend_invalidate(struct backend *b);
+
+/*
+ * The periodic drift check: dump what is ours and compare it with the
+ * belief, without planning. 0 when the kernel holds exactly what the last
+ * reconcile programmed; 1 when it does not, or when there is no belief to
+ * compare with (then the belief is dropped: the next reconcile is a full
+ * pass that repairs it); <0 when the dumps failed (the same).
+ */
+int backend_check(struct backend *b);
 
 int backend_event_fd(const struct backend *b);
 /* Read pending notifications: 1 when a reconcile is needed, 0 when not, <0 on error. */

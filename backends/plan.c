@@ -1720,6 +1720,67 @@ enum plan_event_class plan_classify_event(const struct plan_state *s, const stru
 	}
 }
 
+/* One dumped entry against the belief, as if notified: 1 wanted as wanted, 0 not ours, -1 not. */
+static int check_dumped(const struct plan_state *s, const struct nl_event *ev)
+{
+	switch (plan_classify_event(s, ev)) {
+	case PLAN_EVENT_ECHO:
+		return 1;
+	case PLAN_EVENT_IGNORE:
+		return 0;
+	case PLAN_EVENT_FOREIGN:
+	default:
+		return -1;
+	}
+}
+
+bool plan_state_matches(const struct plan_state *s, const struct plan_params *p,
+			const struct plan_actual actual[2])
+{
+	size_t present = 0;
+
+	if (s->conflict || !params_equal(&s->params, p))
+		return false;
+	for (int fi = 0; fi < 2; fi++) {
+		const struct plan_actual *a = &actual[fi];
+		const int family = fi == 0 ? AF_INET : AF_INET6;
+		struct nl_event ev = {.kind = NL_EVENT_NEIGH, .family = family};
+		int r;
+
+		if (!p->fam[fi].enabled)
+			continue;
+		for (size_t k = 0; k < a->n_neighs; k++) {
+			if (a->neighs[k].ip.family != family)
+				continue;
+			ev.neigh = a->neighs[k];
+			if ((r = check_dumped(s, &ev)) < 0)
+				return false;
+			present += (size_t)r;
+		}
+		ev = (struct nl_event){
+			.kind = NL_EVENT_NEIGH, .family = AF_BRIDGE, .is_fdb_self = true};
+		for (size_t k = 0; k < a->n_fdbs; k++) {
+			ev.fdb = a->fdbs[k];
+			if ((r = check_dumped(s, &ev)) < 0)
+				return false;
+			present += (size_t)r;
+		}
+		ev = (struct nl_event){.kind = NL_EVENT_ROUTE, .family = family};
+		for (size_t k = 0; k < a->n_routes; k++) {
+			if (a->routes[k].family != family)
+				continue;
+			ev.route = a->routes[k];
+			ev.proto = ev.route.proto;
+			ev.table = ev.route.table;
+			if ((r = check_dumped(s, &ev)) < 0)
+				return false;
+			present += (size_t)r;
+		}
+	}
+	/* Keys are unique: every wanted entry was seen once. */
+	return present == s->n_desired;
+}
+
 size_t plan_state_n_peers(const struct plan_state *s)
 {
 	return s->n_recs;

@@ -235,6 +235,15 @@ enum plan_event_class {
 /* A notification about our device(s) or routes, against the belief. */
 enum plan_event_class plan_classify_event(const struct plan_state *s, const struct nl_event *ev);
 
+/*
+ * Does the kernel, dumped as actual (as for plan_compute), hold exactly the
+ * belief: every wanted entry as wanted and nothing stale of ours, with the
+ * same parameters? A lookup per dumped entry, no plan and no allocation:
+ * the periodic drift check, which plans (plan_update) only when this fails.
+ */
+bool plan_state_matches(const struct plan_state *s, const struct plan_params *p,
+			const struct plan_actual actual[2]);
+
 const char *plan_kind_name(enum plan_kind k);
 /* "backend-type", "no-vtep-mac", "vni", "conflict", "no-public-key" (metric labels); "" for none. */
 const char *plan_skip_name(enum plan_skip s);

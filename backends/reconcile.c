@@ -362,6 +362,38 @@ static int plan_full(struct backend *b, const struct lease *const *peers, size_t
 	return r;
 }
 
+int backend_check(struct backend *b)
+{
+	struct actual_dump dumps[2] = {{0}};
+	struct plan_actual actual[2] = {{0}};
+	int r;
+
+	if (!b->belief || !b->belief_ok)
+		return 1;
+	b->status.checks++;
+	/* Pending echoes of our own writes first: the dumps show what they report. */
+	r = backend_read_events(b);
+	if (r >= 0 && !b->belief_ok) {
+		b->resync = false; /* a foreign change: the caller reconciles on our 1 */
+		return 1;
+	}
+	if (r >= 0)
+		r = b->ops->prepare(b, &b->params);
+	for (int fi = 0; fi < 2 && r >= 0; fi++)
+		if (b->params.fam[fi].enabled)
+			r = dump_family(b, &b->params, fi, &dumps[fi], &actual[fi]);
+	if (r >= 0)
+		r = plan_state_matches(b->belief, &b->params, actual) ? 0 : 1;
+	for (int fi = 0; fi < 2; fi++)
+		actual_dump_done(&dumps[fi]);
+	if (r == 0)
+		return 0;
+	if (r > 0)
+		log_v(1, "The kernel differs from what was programmed: a full pass repairs it");
+	backend_invalidate(b);
+	return r;
+}
+
 int backend_reconcile(struct backend *b, const struct lease *const *peers, size_t n_peers)
 {
 	return backend_reconcile_changed(b, peers, n_peers, NULL, 0);

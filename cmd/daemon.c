@@ -17,8 +17,10 @@
  * ours changed that we did not write (a deleted device, route, neighbour or
  * FDB entry), or the periodic resync fired. The backend plans a peer change
  * against its belief of the kernel and writes only the difference; a full
- * dump-and-compare pass runs at start, after any foreign change, and every
- * 10 s. SIGTERM leaves the datapath and rules in place.
+ * dump-and-compare pass runs at start, after any foreign change, and when
+ * the periodic check (every 10 s, put off while events wait) finds the
+ * kernel's entries differ from that belief. SIGTERM leaves the datapath and
+ * rules in place.
  */
 #include "daemon.h"
 
@@ -45,6 +47,7 @@
 #include "lib/rules/traffic.h"
 
 #define RESYNC_INTERVAL_USEC (10 * USEC_PER_SEC)
+#define RESYNC_DEFER_USEC    (50 * USEC_PER_MSEC)
 #define RETRY_INTERVAL_USEC  (1 * USEC_PER_SEC)
 #define STATUS_ERRORS_KEPT   10
 
@@ -75,7 +78,7 @@ struct daemon {
 	int exit_code;
 
 	struct loop_source *reconcile_timer, *resync_timer, *rules_timer, *backend_io;
-	uint64_t started_usec, last_reconcile_usec;
+	uint64_t started_usec, last_reconcile_usec, last_check_usec;
 	uint64_t reconciles, reconcile_errors;
 	struct histogram reconcile_seconds;
 	bool reconcile_failing;
@@ -282,14 +285,28 @@ static int on_reconcile(struct loop_source *s, void *userdata)
 	return 0;
 }
 
+/*
+ * The periodic drift check: dumps compared with what was programmed, and a
+ * full pass only when they differ. It yields to events: while anything is
+ * waiting to be dispatched (a watch event, a reconcile, a notification) it
+ * is put off, for at most another period.
+ */
 static int on_resync(struct loop_source *s, void *userdata)
 {
 	struct daemon *d = userdata;
+	uint64_t now = now_monotonic_usec();
+	int r;
 
-	/* A full pass (dumps): finds and repairs drift that no notification reported. */
-	if (d->backend)
-		backend_invalidate(d->backend);
-	schedule_reconcile(d);
+	if (!d->backend || !d->have_lease)
+		return loop_timer_arm(s, RESYNC_INTERVAL_USEC);
+	if (loop_has_pending(d->loop) && now - d->last_check_usec < 2 * RESYNC_INTERVAL_USEC)
+		return loop_timer_arm(s, RESYNC_DEFER_USEC);
+	d->last_check_usec = now;
+	r = backend_check(d->backend);
+	if (r < 0)
+		log_warn_errno(r, "Checking the kernel against the peers failed, reconciling");
+	if (r != 0)
+		schedule_reconcile(d);
 	return loop_timer_arm(s, RESYNC_INTERVAL_USEC);
 }
 
@@ -600,6 +617,7 @@ static void lease_acquired(struct daemon *d, const struct lease *own)
 	if (first) {
 		r = loop_add_io(d->loop, backend_event_fd(d->backend), EPOLLIN, on_backend_event, d,
 				"netlink notifications", &d->backend_io);
+		d->last_check_usec = now_monotonic_usec();
 		if (r >= 0)
 			r = loop_timer_arm(d->resync_timer, RESYNC_INTERVAL_USEC);
 		if (r >= 0 && d->f->iptables_resync > 0)

@@ -495,6 +495,14 @@ int loop_run(struct loop *l)
 	return l->exit_code;
 }
 
+bool loop_has_pending(const struct loop *l)
+{
+	struct epoll_event ev;
+
+	/* Level-triggered: a peek, the next epoll_wait reports it again. */
+	return epoll_wait(l->epfd, &ev, 1, 0) > 0;
+}
+
 void loop_exit(struct loop *l, int code)
 {
 	l->exiting = true;

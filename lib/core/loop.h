@@ -48,6 +48,11 @@ struct loop *loop_source_loop(const struct loop_source *s);
 int loop_run(struct loop *l);
 /* One iteration: wait at most timeout_usec (UINT64_MAX: forever), dispatch. */
 int loop_run_once(struct loop *l, uint64_t timeout_usec);
+/*
+ * Is a source ready (data to read, a timer expired, a signal) that the loop
+ * has not dispatched yet? For background work that must not delay events.
+ */
+bool loop_has_pending(const struct loop *l);
 void loop_exit(struct loop *l, int code);
 bool loop_exiting(const struct loop *l);
 

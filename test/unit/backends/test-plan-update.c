@@ -377,6 +377,87 @@ static void test_update_matches_full_plan_direct_routing(void **state)
 }
 
 /* The same with the names of the changed peers as a hint. */
+/* The kernel as the ops of a plan from scratch leave it. */
+struct dumped {
+	struct neigh_spec neighs[2][MAXE];
+	struct fdb_spec fdbs[2][MAXE];
+	struct route_spec routes[2][MAXE];
+	struct plan_actual actual[2];
+};
+
+static void dump_of(const struct plan *plan, struct dumped *d)
+{
+	memset(d, 0, sizeof(*d));
+	for (int fi = 0; fi < 2; fi++)
+		d->actual[fi] = (struct plan_actual){
+			.neighs = d->neighs[fi], .fdbs = d->fdbs[fi], .routes = d->routes[fi]};
+	for (size_t k = 0; k < plan->n_ops; k++) {
+		const struct plan_op *op = &plan->ops[k];
+		int fi = op->family == AF_INET6;
+		struct plan_actual *a = &d->actual[fi];
+
+		assert_int_equal(op->action, PLAN_REPLACE);
+		if (op->kind == PLAN_NEIGH)
+			d->neighs[fi][a->n_neighs++] = op->neigh;
+		else if (op->kind == PLAN_FDB)
+			d->fdbs[fi][a->n_fdbs++] = op->fdb;
+		else
+			d->routes[fi][a->n_routes++] = op->route;
+	}
+}
+
+/* The periodic check: the dumps hold exactly the belief, or they do not. */
+static void test_state_matches_dumps(void **state)
+{
+	struct plan_params p = vxlan_params(false), other = vxlan_params(false);
+	struct plan_actual none[2] = {{0}};
+	static struct dumped d;
+	struct plan_state *belief = NULL;
+	struct plan plan = {0};
+	struct lease l[8];
+	const struct lease *v[8];
+	struct route_spec stale;
+	struct neigh_spec dyn;
+
+	for (int k = 0; k < 8; k++) {
+		l[k] = mk_lease(k, k + 1, k + 1, k + 1);
+		v[k] = &l[k];
+	}
+	assert_int_equal(plan_compute_state(&p, v, 8, none, &plan, &belief), 0);
+	assert_int_equal(plan.n_ops, 8 * 6);
+	dump_of(&plan, &d);
+	plan_done(&plan);
+	assert_true(plan_state_matches(belief, &p, d.actual));
+	assert_false(plan_state_matches(belief, &p, none));
+
+	/* A dynamic neighbour is the kernel's: still a match. */
+	dyn = d.neighs[0][0];
+	dyn.ip.bytes[3] = 99;
+	dyn.state = 0x02;
+	d.neighs[0][d.actual[0].n_neighs++] = dyn;
+	assert_true(plan_state_matches(belief, &p, d.actual));
+
+	/* A stale route of ours, a missing route, a wrong lladdr: no match. */
+	stale = d.routes[0][0];
+	assert_int_equal(ip_net_parse("198.18.200.0/24", &stale.dst), 0);
+	d.routes[0][d.actual[0].n_routes++] = stale;
+	assert_false(plan_state_matches(belief, &p, d.actual));
+	d.actual[0].n_routes -= 2;
+	assert_false(plan_state_matches(belief, &p, d.actual));
+	d.actual[0].n_routes++;
+	assert_true(plan_state_matches(belief, &p, d.actual));
+	d.neighs[1][0].mac[5] ^= 1;
+	assert_false(plan_state_matches(belief, &p, d.actual));
+	d.neighs[1][0].mac[5] ^= 1;
+
+	/* Other parameters (a recreated device): no match. */
+	other.fam[0].dev_ifindex = DEV + 10;
+	assert_false(plan_state_matches(belief, &other, d.actual));
+	assert_true(plan_state_matches(belief, &p, d.actual));
+	plan_state_free(belief);
+	(void)state;
+}
+
 static void test_hinted_update_matches_full_plan(void **state)
 {
 	run_sequence(false, true, 1, 400);
@@ -692,6 +773,7 @@ int main(void)
 		cmocka_unit_test(test_hinted_update_matches_full_plan),
 		cmocka_unit_test(test_single_peer_is_incremental),
 		cmocka_unit_test(test_hint_visits_only_named_peers),
+		cmocka_unit_test(test_state_matches_dumps),
 		cmocka_unit_test(test_classify_routes),
 		cmocka_unit_test(test_classify_neighbours_and_fdb),
 		cmocka_unit_test(test_classify_follows_updates),

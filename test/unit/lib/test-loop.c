@@ -63,12 +63,18 @@ static void test_io(void **state)
 	assert_ptr_equal(loop_source_loop(s), l);
 
 	/* nothing to read: times out, nothing dispatched */
+	assert_false(loop_has_pending(l));
 	assert_int_equal(loop_run_once(l, 0), 0);
 	assert_int_equal(c.calls, 0);
 
+	/* data waiting is seen without being dispatched, and dispatched later */
 	assert_int_equal(write(p[1], "x", 1), 1);
+	assert_true(loop_has_pending(l));
+	assert_true(loop_has_pending(l));
+	assert_int_equal(c.calls, 0);
 	assert_int_equal(loop_run_once(l, 1000 * MSEC), 1);
 	assert_int_equal(c.calls, 1);
+	assert_false(loop_has_pending(l));
 
 	/* with no events wanted, data does not wake the loop */
 	assert_int_equal(loop_source_set_io_events(s, 0), 0);
