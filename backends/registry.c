@@ -152,6 +152,23 @@ bool backend_owns_route(const struct backend *b, const struct nl_event *ev, int 
 	return plan_route_is_ours(&f, NL_PROTO_FLANNEL, &ev->route);
 }
 
+static const char *event_kind_name(enum nl_event_kind k)
+{
+	switch (k) {
+	case NL_EVENT_LINK:
+		return "link";
+	case NL_EVENT_ADDR:
+		return "address";
+	case NL_EVENT_ROUTE:
+		return "route";
+	case NL_EVENT_NEIGH:
+		return "neighbour";
+	case NL_EVENT_OVERRUN:
+	default:
+		return "lost";
+	}
+}
+
 /*
  * Ours (owns_event) and not an echo of our own writes: the belief no longer
  * holds. Route, neighbour and FDB notifications are checked against the
@@ -177,6 +194,10 @@ static void on_event(const struct nl_event *ev, void *userdata)
 		}
 	}
 	b->status.events_foreign++;
+	if (b->belief_ok)
+		log_v(2,
+		      "A %s%s notification (ifindex %d) does not match what was programmed: full pass",
+		      ev->deleted ? "deleted " : "", event_kind_name(ev->kind), ev->ifindex);
 	backend_invalidate(b);
 	b->resync = true;
 }

@@ -260,6 +260,10 @@ static bool vxlan_owns_event(const struct backend *b, const struct nl_event *ev)
 		       strncmp(ev->ifname, v->spec[0].name, IFNAMSIZ) == 0 ||
 		       strncmp(ev->ifname, v->spec[1].name, IFNAMSIZ) == 0;
 	case NL_EVENT_ADDR:
+		/* The kernel's IPv6 link-local address on our device (after DAD, a
+		 * second after it is up) is none of ours: not a reason for a full pass. */
+		if (on_dev && ev->family == AF_INET6 && ev->scope == NL_SCOPE_LINK)
+			return false;
 		return on_dev || (v->cfg.direct_routing && ev->ifindex == b->ext.ifindex);
 	case NL_EVENT_ROUTE:
 		return backend_owns_route(

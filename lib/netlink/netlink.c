@@ -1186,6 +1186,7 @@ static int monitor_parse(struct nl_msg *msg, void *arg)
 		ev.kind = NL_EVENT_ADDR;
 		ev.family = ifa->ifa_family;
 		ev.ifindex = (int)ifa->ifa_index;
+		ev.scope = ifa->ifa_scope;
 		break;
 	}
 	case RTM_NEWROUTE:

@@ -225,6 +225,7 @@ struct nl_event {
 	int ifindex;
 	char ifname[IFNAMSIZ]; /* links only */
 	uint8_t proto;	       /* routes only */
+	uint8_t scope;	       /* addresses only: NL_SCOPE_* */
 	uint32_t table;	       /* routes only */
 	/*
 	 * The entry itself, so that a receiver can tell its own writes (echoes)
