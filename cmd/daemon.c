@@ -641,7 +641,8 @@ static void own_node_update(struct daemon *d)
 	struct lease own;
 	int r;
 
-	if (!kube_mgr_synced(d->kube))
+	/* The own Node comes ahead of the list (a GET); until then, or the list, wait. */
+	if (!kube_mgr_synced(d->kube) && !kube_mgr_own_node(d->kube))
 		return;
 	r = kube_mgr_own_lease(d->kube, &own, &err);
 	if (r == -ENOENT) {
@@ -797,6 +798,9 @@ static int render_metrics(struct daemon *d, struct buf *out)
 		bs.drift_found);
 	prom_metric_u64(out, "flannel_drift_repaired_total", "counter",
 			"Drifted kernel entries repaired.", bs.drift_repaired);
+	prom_metric_u64(out, "flannel_drift_checks_total", "counter",
+			"Periodic checks of the kernel's entries against what was programmed.",
+			bs.checks);
 	prom_metric_u64(out, "flannel_devices_created_total", "counter",
 			"VXLAN or WireGuard devices created (a deleted device is recreated, a "
 			"dead wireguard-go restarted).",

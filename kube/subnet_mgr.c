@@ -6,6 +6,10 @@
  * or a node that is not flannel's (removed from the set if it was there).
  * Nothing else of the nodes is kept.
  *
+ * The own Node is also fetched alone (GET) when the manager starts, so that
+ * the lease, subnet.env and the annotations do not wait for the list of
+ * every node; peers are upserted as the list streams in.
+ *
  * Publishing is a reconcile: the desired annotations are remembered, and
  * whenever the own node is (re)seen without them a PATCH is sent - at most
  * one in flight; the PATCH response itself updates the own node.
@@ -40,6 +44,7 @@ struct kube_mgr {
 	char *node_name;
 	char *pod_name, *pod_namespace;
 	struct kube_request *pod_req;
+	struct kube_request *own_req; /* GET of the own Node, ahead of the list */
 	struct loop_source *pod_timer;
 	struct backoff pod_backoff;
 
@@ -278,6 +283,56 @@ int kube_mgr_publish(struct kube_mgr *m, const struct lease_attrs *attrs,
 	return 0;
 }
 
+/*
+ * The own Node, fetched on its own while the list of all of them streams
+ * in: its podCIDR and annotations are all subnet.env and the annotations
+ * need, so a new node can start pods long before a 5000-node list is in.
+ * Failures are not fatal: the list brings the own node as well.
+ */
+static void own_get_done(int r, long status, const char *body, size_t len, void *userdata)
+{
+	struct kube_mgr *m = userdata;
+	struct kube_node node = {};
+	struct errmsg err = {};
+
+	m->own_req = NULL;
+	if (r < 0) {
+		log_v(1, "Getting node \"%s\" failed: %s (HTTP %ld), waiting for the node list",
+		      m->node_name, strerror(-r), status);
+		return;
+	}
+	r = kube_node_parse(body, len, &m->keys, &node, &err);
+	if (r < 0 || strcmp(node.name, m->node_name) != 0) {
+		log_warn("Getting node \"%s\": %s, waiting for the node list", m->node_name,
+			 r < 0 ? err.text : "another node's object");
+		kube_node_done(&node);
+		return;
+	}
+	log_v(1, "Got node \"%s\" at resourceVersion %s ahead of the node list", m->node_name,
+	      node.resource_version);
+	set_own(m, &node);
+	kube_node_done(&node);
+	on_batch_end(m);
+}
+
+static int start_own_get(struct kube_mgr *m)
+{
+	_cleanup_free_ char *path = NULL;
+	struct kube_request_spec spec = {
+		.verb = KUBE_VERB_GET,
+		.max_attempts = 1,
+		.max_body = KUBE_OBJECT_MAX_SIZE,
+		.done = own_get_done,
+		.userdata = m,
+	};
+
+	/* node_name is a valid DNS name: nothing to escape */
+	if (asprintf(&path, "/api/v1/nodes/%s", m->node_name) < 0)
+		return -ENOMEM;
+	spec.path = path;
+	return kube_http_start(m->http, &spec, &m->own_req);
+}
+
 static int start_watch(struct kube_mgr *m)
 {
 	static const struct kube_reflector_ops ops = {
@@ -289,6 +344,10 @@ static int start_watch(struct kube_mgr *m)
 	int r;
 
 	log_info("Using node name \"%s\"", m->node_name);
+	r = start_own_get(m);
+	if (r < 0)
+		log_warn_errno(r, "Failed to start getting node \"%s\", waiting for the node list",
+			       m->node_name);
 	r = kube_reflector_new(m->http, &kube_node_kind, &m->keys, &m->watch_opts, &ops, m,
 			       &m->watch);
 	if (r < 0)
@@ -452,6 +511,7 @@ struct kube_mgr *kube_mgr_free(struct kube_mgr *m)
 		return NULL;
 	kube_reflector_free(m->watch);
 	kube_request_cancel(m->pod_req);
+	kube_request_cancel(m->own_req);
 	kube_request_cancel(m->patch_req);
 	loop_source_free(m->pod_timer);
 	kube_http_free(m->http);

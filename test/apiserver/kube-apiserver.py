@@ -1429,6 +1429,8 @@ class Server:
         self.servers = []
         self.conns = set()
         self.watches = set()
+        self.lists_open = asyncio.Event()  # cleared by hold_lists: node LISTs wait
+        self.lists_open.set()
         self.stats = {}
         self.failures = []
         self.listening = False
@@ -1924,6 +1926,7 @@ class Server:
                 if req.method in ("GET", "HEAD"):
                     if is_watch:
                         return await self.watch_nodes(conn, req, user)
+                    await self.lists_open.wait()
                     return await self.list_nodes(conn, req, user)
                 if req.method == "POST":
                     return await self.post_node(conn, req, user)
@@ -2896,6 +2899,13 @@ class Server:
             return {"resourceVersion": str(st.rv)}
         if cmd == "get_node":
             return {"node": json.loads(self.get_node(req.get("name")).full)}
+        if cmd == "hold_lists":
+            # hold=true: node LISTs are answered only once hold=false comes (a slow, huge list)
+            if req.get("hold", True):
+                self.lists_open.clear()
+            else:
+                self.lists_open.set()
+            return {}
         if cmd == "list_nodes":
             return {"resourceVersion": str(st.rv), "nodes": [json.loads(st.nodes[n].full) for n in st.names]}
         if cmd in CONTROL_OBJECT_CMDS:

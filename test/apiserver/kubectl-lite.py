@@ -6,7 +6,7 @@
 
 COMMAND is a control command (add_node, modify_node, delete_node, get_node, list_nodes,
 cut, stop, start, restart, compact, rotate_token, set_verbs, inject_garbage, fail_next,
-stats, end_watches, rv; for Namespaces, Pods and NetworkPolicies add_namespace, add_pod,
+stats, end_watches, rv, hold_lists; for Namespaces, Pods and NetworkPolicies add_namespace, add_pod,
 delete_pod, create, get, list, patch, delete; '-' may replace '_') or one of:
 
   apply namespace=NS file=PATH       create the objects of a JSON or YAML file (a NetworkPolicy,

@@ -108,12 +108,12 @@ kctl end-watches >/dev/null
 for n in 1 2 3; do
 	wait_for 60 "node $n to relist after the compaction" relisted "$n" "${RELISTS[$n]}"
 	wait_for 30 "node $n's relist to complete" metric_gt "$n" "$LIST_OK" "${LISTS[$n]}"
-	RECONCILES[$n]=$(metric "$n" flannel_reconcile_total)
+	CHECKS[$n]=$(metric "$n" flannel_drift_checks_total)
 done
-# the periodic resync (10 s) applies whatever the relist left behind
+# the periodic check (10 s) compares the kernel with whatever the relist left behind
 for n in 1 2 3; do
-	wait_for 30 "a reconcile on node $n after the relist" \
-		metric_gt "$n" flannel_reconcile_total "${RECONCILES[$n]}"
+	wait_for 30 "a periodic check on node $n after the relist" \
+		metric_gt "$n" flannel_drift_checks_total "${CHECKS[$n]}"
 done
 for n in 1 2 3; do
 	kill "${MON[$n]}"
