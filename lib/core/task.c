@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,9 @@
 #include <unistd.h>
 
 #include "lib/core/task.h"
+
+/* The message: fn's return value, then the result at an offset any type may start at. */
+#define RESULT_OFFSET alignof(max_align_t)
 
 struct task {
 	pid_t pid;
@@ -53,8 +57,8 @@ void task_free(struct task *t)
 static int on_result(struct loop_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct task *t = userdata;
-	uint8_t msg[PIPE_BUF] = {0};
-	size_t want = sizeof(int) + t->out_size;
+	alignas(max_align_t) uint8_t msg[PIPE_BUF] = {0};
+	size_t want = RESULT_OFFSET + t->out_size;
 	ssize_t n;
 	int r;
 
@@ -72,7 +76,7 @@ static int on_result(struct loop_source *s, int fd, uint32_t revents, void *user
 	t->pid = 0;
 	loop_source_free(t->src);
 	t->src = NULL;
-	t->done(r, msg + sizeof(int), t->userdata);
+	t->done(r, msg + RESULT_OFFSET, t->userdata);
 	close(t->fd);
 	free(t);
 	return 0;
@@ -85,7 +89,7 @@ int task_start(struct loop *loop, const char *description, task_fn fn, void *arg
 	struct task *t;
 	int p[2], r;
 
-	if (out_size + sizeof(int) > PIPE_BUF)
+	if (out_size > TASK_RESULT_MAX)
 		return -EMSGSIZE;
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -108,15 +112,15 @@ int task_start(struct loop *loop, const char *description, task_fn fn, void *arg
 		return r;
 	}
 	if (t->pid == 0) {
-		uint8_t msg[PIPE_BUF] = {0};
+		alignas(max_align_t) uint8_t msg[PIPE_BUF] = {0};
 
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(1);
 		close(p[0]);
-		r = fn(arg, msg + sizeof(int));
+		r = fn(arg, msg + RESULT_OFFSET);
 		memcpy(msg, &r, sizeof(int));
-		_exit(write(p[1], msg, sizeof(int) + out_size) < 0 ? 1 : 0);
+		_exit(write(p[1], msg, RESULT_OFFSET + out_size) < 0 ? 1 : 0);
 	}
 	close(p[1]);
 	t->fd = p[0];

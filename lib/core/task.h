@@ -12,14 +12,16 @@
 #pragma once
 
 #include <limits.h>
+#include <stdalign.h>
 #include <stddef.h>
 
 #include "lib/core/loop.h"
 #include "lib/core/macro.h"
 
-#define TASK_RESULT_MAX PIPE_BUF
+/* A result fits in one atomic pipe write, after the return value (aligned). */
+#define TASK_RESULT_MAX (PIPE_BUF - alignof(max_align_t))
 
-/* Runs in the child: fills out (out_size bytes, zeroed) and returns 0 or -errno. */
+/* Runs in the child: fills out (out_size bytes, zeroed, aligned for any type); 0 or -errno. */
 typedef int (*task_fn)(void *arg, void *out);
 /*
  * Runs on the loop once the child has exited: r is fn's return, or -EIO

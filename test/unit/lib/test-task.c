@@ -112,7 +112,7 @@ static void test_free_kills(void **state)
 	assert_int_equal(d.calls, 0);
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 	assert_int_equal(errno, ECHILD);
-	assert_int_equal(task_start(l, "test", child_ok, "x", TASK_RESULT_MAX, on_done, &d, &t),
+	assert_int_equal(task_start(l, "test", child_ok, "x", TASK_RESULT_MAX + 1, on_done, &d, &t),
 			 -EMSGSIZE);
 	loop_free(l);
 	(void)state;
