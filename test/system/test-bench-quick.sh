@@ -26,8 +26,9 @@ assert md.strip() in stdout, "the report is not what bench/run printed"
 assert "Not run." not in md, md
 num = r"[0-9]+(\.[0-9]+)?"
 # Control plane: one row for 100 nodes with every figure a number.
-assert re.search(r"^\| 100 \| %s \| %s \| %s \| %s / %s \| %s / %s \| %s / %s, %s / %s \| %s \|$" % ((num,) * 12),
-                 md, re.M), md
+# (subnet.env, converge, CPU, peak RSS, PSS, libraries / heap, add, delete, incl. server, CPU)
+assert re.search(r"^\| 100 \| %s \| %s \| %s \| %s \| %s \| %s / %s \| %s / %s \| %s / %s \| %s / %s, %s / %s \| %s \|$"
+                 % ((num,) * 16), md, re.M), md
 cp = json.load(open(os.path.join(d, "cp-100.json")))
 for phase in ("add", "del"):
     ev = cp["events"][phase]
@@ -35,6 +36,7 @@ for phase in ("add", "del"):
     assert ev["reached"] == 200 and ev["written"] == 200, cp
     assert 0 < ev["p50_ms"] <= ev["p99_ms"] and 0 < ev["e2e_p50_ms"] <= ev["e2e_p99_ms"], cp
 assert 0 < cp["converge_s"] and cp["converge_rss_kib"] > 0, cp
+assert cp["subnet_env_s"] > 0 and cp["end_mem"]["pss_kib"] > 0, cp
 # Data path: the three backends, two stream counts each.
 for label in ("vxlan", "vxlan DirectRouting", "host-gw"):
     for s in ("1", "4"):
