@@ -118,7 +118,8 @@ done
 for n in 1 2 3; do
 	kill "${MON[$n]}"
 	wait "${MON[$n]}" 2>/dev/null || true
-	if grep flannel "$WORK/monitor-$n"; then fail "the relist on node $n changed kernel state"; fi
+	# NOARP neighbours (ff02::16 on flannel.1) are the kernel's own, aged out on its timers
+	if grep flannel "$WORK/monitor-$n" | grep -v NOARP; then fail "the relist on node $n changed kernel state"; fi
 done
 ping_pods 1 2 3
 ok "compaction: every agent relisted, kernel state untouched"
