@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The NetworkPolicy engine: model + compiler + applier. See engine.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/core/log.h"
+#include "lib/core/loop.h"
+#include "lib/core/prom.h"
+#include "netpol/apply.h"
+#include "netpol/engine.h"
+#include "netpol/parse.h"
+
+struct np_engine {
+	char *node;
+	struct np_model *model;
+	struct np_applier applier;
+	uint64_t applied_generation; /* model generation the kernel reflects */
+	bool applied_once;
+	uint64_t dirty_since_usec; /* first change not yet in the kernel (0: none) */
+	struct buf report;	   /* of the last compile */
+	struct np_compile_stats cstats;
+	uint64_t updates, update_failures, invalid_objects;
+	struct histogram reconcile_seconds; /* compile + apply */
+	struct histogram change_seconds;    /* first change -> in the kernel */
+};
+
+int np_engine_new(const struct np_engine_config *cfg, struct np_engine **ret)
+{
+	_cleanup_(np_engine_freep) struct np_engine *e = calloc(1, sizeof(*e));
+	int r;
+
+	if (!e)
+		return -ENOMEM;
+	e->node = strdup(cfg->node ? cfg->node : "");
+	if (!e->node)
+		return -ENOMEM;
+	r = np_model_new(&e->model);
+	if (r < 0)
+		return r;
+	e->applier.nft = cfg->nft;
+	e->applier.timeout_ms = cfg->timeout_ms;
+	histogram_init(&e->reconcile_seconds, prom_latency_bounds, prom_latency_bounds_n);
+	histogram_init(&e->change_seconds, prom_latency_bounds, prom_latency_bounds_n);
+	*ret = TAKE_PTR(e);
+	return 0;
+}
+
+struct np_engine *np_engine_free(struct np_engine *e)
+{
+	if (!e)
+		return NULL;
+	np_applier_done(&e->applier);
+	np_model_free(e->model);
+	buf_free(&e->report);
+	free(e->node);
+	free(e);
+	return NULL;
+}
+
+static void mark_dirty(struct np_engine *e)
+{
+	if (!e->dirty_since_usec)
+		e->dirty_since_usec = now_monotonic_usec();
+}
+
+static int update_policy(struct np_engine *e, const cJSON *obj, bool deleted, struct errmsg *err)
+{
+	_cleanup_(np_policy_freep) struct np_policy *p = NULL;
+	char ns[254], name[254];
+	int r;
+
+	if (deleted) {
+		r = np_object_key(obj, ns, name, err);
+		return r < 0 ? r : np_model_policy_del(e->model, ns, name);
+	}
+	r = np_policy_parse(obj, ns, &p, err);
+	if (r < 0)
+		return r;
+	if (p->error) {
+		const struct np_policy *old = np_model_policy_get(e->model, ns, p->name);
+		/* log once per distinct error, not on every resync of the same object */
+		if (!old || !old->error || strcmp(old->error, p->error) != 0)
+			log_error("NetworkPolicy %s/%s not understood, its pods are isolated "
+				  "and it allows nothing: %s",
+				  ns, p->name, p->error);
+	}
+	return np_model_policy_set(e->model, ns, TAKE_PTR(p));
+}
+
+int np_engine_update(struct np_engine *e, enum np_kind kind, const cJSON *obj, bool deleted,
+		     struct errmsg *err)
+{
+	char ns[254], name[254];
+	int r;
+
+	switch (kind) {
+	case NP_KIND_POD:
+		if (deleted) {
+			r = np_object_key(obj, ns, name, err);
+			if (r >= 0)
+				r = np_model_pod_del(e->model, ns, name);
+		} else {
+			struct np_pod_in in;
+			r = np_pod_parse(e->model, obj, &in, err);
+			if (r >= 0)
+				r = np_model_pod_set(e->model, &in);
+		}
+		break;
+	case NP_KIND_NAMESPACE:
+		if (deleted) {
+			r = np_object_key(obj, ns, name, err);
+			if (r >= 0)
+				r = np_model_ns_del(e->model, name);
+		} else {
+			const struct np_labels *labels;
+			r = np_ns_parse(e->model, obj, name, &labels, err);
+			if (r >= 0)
+				r = np_model_ns_set(e->model, name, labels);
+		}
+		break;
+	case NP_KIND_POLICY:
+		r = update_policy(e, obj, deleted, err);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (r == -EINVAL)
+		e->invalid_objects++;
+	if (r > 0)
+		mark_dirty(e);
+	return r;
+}
+
+bool np_engine_dirty(const struct np_engine *e)
+{
+	return !e->applied_once || e->applied_generation != np_model_generation(e->model);
+}
+
+int np_engine_reconcile(struct np_engine *e, struct errmsg *err)
+{
+	_cleanup_(np_state_done) struct np_state want = {};
+	_cleanup_buf_ struct buf report = BUF_INIT;
+	struct np_compile_stats cs;
+	uint64_t start = now_monotonic_usec(), gen = np_model_generation(e->model);
+	int r;
+
+	r = np_compile(e->model, e->node, &want, &report, &cs);
+	if (r < 0) {
+		errmsg_set(err, "compiling the policies: %s", strerror(-r));
+		return r;
+	}
+	r = np_applier_sync(&e->applier, &want, err);
+	uint64_t end = now_monotonic_usec();
+	histogram_observe(&e->reconcile_seconds, (double)(end - start) / USEC_PER_SEC);
+	if (r < 0) {
+		e->update_failures++;
+		return r;
+	}
+	if (r > 0) {
+		e->updates++;
+		log_v(2, "network policy: %d nft commands in %.1f ms", r,
+		      (double)(end - start) / USEC_PER_MSEC);
+	}
+	if (e->dirty_since_usec) {
+		histogram_observe(&e->change_seconds,
+				  (double)(end - e->dirty_since_usec) / USEC_PER_SEC);
+		e->dirty_since_usec = 0;
+	}
+	e->applied_generation = gen;
+	e->applied_once = true;
+	e->cstats = cs;
+	buf_free(&e->report);
+	e->report = report;
+	report = (struct buf)BUF_INIT;
+	return r;
+}
+
+int np_engine_remove(struct np_engine *e, struct errmsg *err)
+{
+	e->applied_once = false;
+	return np_applier_remove(&e->applier, err);
+}
+
+const struct np_model *np_engine_model(const struct np_engine *e)
+{
+	return e->model;
+}
+
+int np_engine_status(const struct np_engine *e, struct buf *out)
+{
+	int r = buf_printf(out,
+			   "network policy: %zu policies (%zu not understood), %zu pods cached, "
+			   "%zu local pods (%zu isolated for ingress, %zu for egress)%s\n",
+			   np_model_n_policies(e->model), e->cstats.bad_policies,
+			   np_model_n_pods(e->model), e->cstats.local_pods,
+			   e->cstats.isolated[NP_INGRESS], e->cstats.isolated[NP_EGRESS],
+			   np_engine_dirty(e) ? " (changes pending)" : "");
+	if (r >= 0 && e->report.len)
+		r = buf_append(out, e->report.data, e->report.len);
+	return r < 0 ? r : 0;
+}
+
+int np_engine_metrics(const struct np_engine *e, struct buf *out)
+{
+	const struct np_apply_stats *as = &e->applier.stats;
+	int r = 0;
+
+#define GAUGE(name, help, v) \
+	(r >= 0 ? (r = prom_metric_u64(out, "flannel_netpol_" name, "gauge", help, (v))) : r)
+#define COUNTER(name, help, v) \
+	(r >= 0 ? (r = prom_metric_u64(out, "flannel_netpol_" name, "counter", help, (v))) : r)
+	GAUGE("policies", "NetworkPolicies known.", np_model_n_policies(e->model));
+	GAUGE("policies_invalid", "NetworkPolicies not understood (their pods fail closed).",
+	      e->cstats.bad_policies);
+	GAUGE("policies_active", "NetworkPolicies selecting at least one pod of this node.",
+	      e->cstats.policies_used);
+	GAUGE("pods", "Pods cached (all nodes).", np_model_n_pods(e->model));
+	GAUGE("local_pods", "Pods of this node with an address.", e->cstats.local_pods);
+	if (r >= 0)
+		r = prom_header(out, "flannel_netpol_isolated_pods", "gauge",
+				"Pods of this node selected by a policy, per direction.");
+	if (r >= 0)
+		r = prom_sample_u64(out, "flannel_netpol_isolated_pods", "direction=\"ingress\"",
+				    e->cstats.isolated[NP_INGRESS]);
+	if (r >= 0)
+		r = prom_sample_u64(out, "flannel_netpol_isolated_pods", "direction=\"egress\"",
+				    e->cstats.isolated[NP_EGRESS]);
+	GAUGE("sets", "nftables sets in the policy table.", e->cstats.sets);
+	GAUGE("set_elements", "Elements in those sets.", e->cstats.set_elements);
+	GAUGE("chains", "Policy and pod chains in the policy table.", e->cstats.chains);
+	GAUGE("cache_bytes", "Heap bytes of the policy cache (pods, namespaces, policies).",
+	      np_model_bytes(e->model));
+	COUNTER("rule_updates_total", "nft transactions that changed the policy table.",
+		as->transactions);
+	COUNTER("rule_update_failures_total", "Failed reads or writes of the policy table.",
+		as->failures);
+	COUNTER("invalid_objects_total", "Pod, Namespace or NetworkPolicy objects refused.",
+		e->invalid_objects);
+	if (r >= 0)
+		r = prom_header(out, "flannel_netpol_reconcile_duration_seconds", "histogram",
+				"Compile and apply of the policy table.");
+	if (r >= 0)
+		r = prom_histogram(out, "flannel_netpol_reconcile_duration_seconds", NULL,
+				   &e->reconcile_seconds);
+	if (r >= 0)
+		r = prom_header(out, "flannel_netpol_change_latency_seconds", "histogram",
+				"From a change of a pod, namespace or policy to the kernel.");
+	if (r >= 0)
+		r = prom_histogram(out, "flannel_netpol_change_latency_seconds", NULL,
+				   &e->change_seconds);
+#undef GAUGE
+#undef COUNTER
+	return r < 0 ? r : 0;
+}
