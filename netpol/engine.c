@@ -66,72 +66,150 @@ static void mark_dirty(struct np_engine *e)
 		e->dirty_since_usec = now_monotonic_usec();
 }
 
-static int update_policy(struct np_engine *e, const cJSON *obj, bool deleted, struct errmsg *err)
+struct np_object {
+	enum np_kind kind;
+	struct np_model *model;
+	union {
+		struct np_pod_in pod;
+		struct {
+			char name[254];
+			const struct np_labels *labels;
+		} ns;
+		struct {
+			char ns[254];
+			struct np_policy *p;
+		} policy;
+	};
+};
+
+void np_object_free(struct np_object *o)
 {
-	_cleanup_(np_policy_freep) struct np_policy *p = NULL;
-	char ns[254], name[254];
+	if (!o)
+		return;
+	switch (o->kind) {
+	case NP_KIND_POD:
+		np_pod_in_done(o->model, &o->pod);
+		break;
+	case NP_KIND_NAMESPACE:
+		np_labels_unref(o->model, o->ns.labels);
+		break;
+	case NP_KIND_POLICY:
+		np_policy_free(o->policy.p);
+		break;
+	}
+	free(o);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct np_object *, np_object_free);
+
+int np_engine_parse(struct np_engine *e, enum np_kind kind, const cJSON *obj,
+		    struct np_object **ret, struct errmsg *err)
+{
+	_cleanup_(np_object_freep) struct np_object *o = calloc(1, sizeof(*o));
 	int r;
 
-	if (deleted) {
-		r = np_object_key(obj, ns, name, err);
-		return r < 0 ? r : np_model_policy_del(e->model, ns, name);
+	if (!o)
+		return -ENOMEM;
+	o->kind = kind;
+	o->model = e->model;
+	switch (kind) {
+	case NP_KIND_POD:
+		r = np_pod_parse(e->model, obj, &o->pod, err);
+		break;
+	case NP_KIND_NAMESPACE:
+		r = np_ns_parse(e->model, obj, o->ns.name, &o->ns.labels, err);
+		break;
+	case NP_KIND_POLICY:
+		r = np_policy_parse(obj, o->policy.ns, &o->policy.p, err);
+		break;
+	default:
+		r = -EINVAL;
 	}
-	r = np_policy_parse(obj, ns, &p, err);
-	if (r < 0)
+	if (r < 0) {
+		if (r == -EINVAL)
+			e->invalid_objects++;
 		return r;
+	}
+	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+static int upsert_policy(struct np_engine *e, const char *ns, struct np_policy *p)
+{
 	if (p->error) {
 		const struct np_policy *old = np_model_policy_get(e->model, ns, p->name);
-		/* log once per distinct error, not on every resync of the same object */
+		/* log once per distinct error, not on every relist of the same object */
 		if (!old || !old->error || strcmp(old->error, p->error) != 0)
 			log_error("NetworkPolicy %s/%s not understood, its pods are isolated "
 				  "and it allows nothing: %s",
 				  ns, p->name, p->error);
 	}
-	return np_model_policy_set(e->model, ns, TAKE_PTR(p));
+	return np_model_policy_set(e->model, ns, p);
+}
+
+int np_engine_upsert(struct np_engine *e, struct np_object *o)
+{
+	int r;
+
+	switch (o->kind) {
+	case NP_KIND_POD:
+		r = np_model_pod_set(e->model, &o->pod);
+		break;
+	case NP_KIND_NAMESPACE:
+		r = np_model_ns_set(e->model, o->ns.name, TAKE_PTR(o->ns.labels));
+		break;
+	case NP_KIND_POLICY:
+		r = upsert_policy(e, o->policy.ns, TAKE_PTR(o->policy.p));
+		break;
+	default:
+		r = -EINVAL;
+	}
+	np_object_free(o);
+	if (r > 0)
+		mark_dirty(e);
+	return r;
+}
+
+int np_engine_remove(struct np_engine *e, enum np_kind kind, const char *key)
+{
+	char ns[254];
+	const char *slash = strchr(key, '/');
+	int r;
+
+	if (kind == NP_KIND_NAMESPACE)
+		r = np_model_ns_del(e->model, key);
+	else if (!slash || (size_t)(slash - key) >= sizeof(ns))
+		return -EINVAL;
+	else {
+		memcpy(ns, key, (size_t)(slash - key));
+		ns[slash - key] = '\0';
+		r = kind == NP_KIND_POD ? np_model_pod_del(e->model, ns, slash + 1)
+					: np_model_policy_del(e->model, ns, slash + 1);
+	}
+	if (r > 0)
+		mark_dirty(e);
+	return r;
 }
 
 int np_engine_update(struct np_engine *e, enum np_kind kind, const cJSON *obj, bool deleted,
 		     struct errmsg *err)
 {
-	char ns[254], name[254];
+	struct np_object *o;
+	char ns[254], name[254], key[510];
 	int r;
 
-	switch (kind) {
-	case NP_KIND_POD:
-		if (deleted) {
-			r = np_object_key(obj, ns, name, err);
-			if (r >= 0)
-				r = np_model_pod_del(e->model, ns, name);
-		} else {
-			struct np_pod_in in;
-			r = np_pod_parse(e->model, obj, &in, err);
-			if (r >= 0)
-				r = np_model_pod_set(e->model, &in);
-		}
-		break;
-	case NP_KIND_NAMESPACE:
-		if (deleted) {
-			r = np_object_key(obj, ns, name, err);
-			if (r >= 0)
-				r = np_model_ns_del(e->model, name);
-		} else {
-			const struct np_labels *labels;
-			r = np_ns_parse(e->model, obj, name, &labels, err);
-			if (r >= 0)
-				r = np_model_ns_set(e->model, name, labels);
-		}
-		break;
-	case NP_KIND_POLICY:
-		r = update_policy(e, obj, deleted, err);
-		break;
-	default:
-		return -EINVAL;
+	if (deleted) {
+		r = np_object_key(obj, ns, name, err);
+		if (r < 0)
+			return r;
+		if (kind == NP_KIND_NAMESPACE)
+			return np_engine_remove(e, kind, name);
+		snprintf(key, sizeof(key), "%s/%s", ns, name);
+		return np_engine_remove(e, kind, key);
 	}
-	if (r == -EINVAL)
-		e->invalid_objects++;
-	if (r > 0)
-		mark_dirty(e);
-	return r;
+	r = np_engine_parse(e, kind, obj, &o, err);
+	if (r < 0)
+		return r;
+	return np_engine_upsert(e, o);
 }
 
 bool np_engine_dirty(const struct np_engine *e)
@@ -178,7 +256,7 @@ int np_engine_reconcile(struct np_engine *e, struct errmsg *err)
 	return r;
 }
 
-int np_engine_remove(struct np_engine *e, struct errmsg *err)
+int np_engine_remove_table(struct np_engine *e, struct errmsg *err)
 {
 	e->applied_once = false;
 	return np_applier_remove(&e->applier, err);

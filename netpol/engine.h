@@ -43,10 +43,27 @@ enum np_kind {
 /*
  * An object was added or modified (deleted false), or deleted. Returns 1
  * when the model changed, 0 when not, -EINVAL (err set, nothing changed)
- * for an object that cannot be used.
+ * for an object that cannot be used. Same as np_engine_parse() followed by
+ * np_engine_upsert() or np_engine_remove().
  */
 int np_engine_update(struct np_engine *e, enum np_kind kind, const cJSON *obj, bool deleted,
 		     struct errmsg *err);
+
+/*
+ * The same in two steps, for a list/watch reflector that parses an object
+ * in one callback and hands it over in another: a parsed object holds
+ * references into the engine's cache and must be upserted or freed before
+ * the engine is.
+ */
+struct np_object;
+int np_engine_parse(struct np_engine *e, enum np_kind kind, const cJSON *obj,
+		    struct np_object **ret, struct errmsg *err);
+void np_object_free(struct np_object *o);
+/* Takes o. Returns 1 when the model changed, 0 when not. */
+int np_engine_upsert(struct np_engine *e, struct np_object *o);
+/* key: "namespace/name", or the name of a Namespace. */
+int np_engine_remove(struct np_engine *e, enum np_kind kind, const char *key);
+
 /* Whether the model changed since the last successful reconcile. */
 bool np_engine_dirty(const struct np_engine *e);
 
@@ -58,7 +75,7 @@ bool np_engine_dirty(const struct np_engine *e);
 int np_engine_reconcile(struct np_engine *e, struct errmsg *err);
 
 /* Remove the table (feature turned off). */
-int np_engine_remove(struct np_engine *e, struct errmsg *err);
+int np_engine_remove_table(struct np_engine *e, struct errmsg *err);
 
 const struct np_model *np_engine_model(const struct np_engine *e);
 

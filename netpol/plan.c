@@ -28,8 +28,8 @@ static const char *const base_chains =
 static const char *const base_rules[] = {
 	"ct state established,related accept",
 	"fib saddr type local accept",
-	"icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, "
-	"nd-neighbor-advert, nd-redirect } accept",
+	("icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, "
+	 "nd-neighbor-advert, nd-redirect } accept"),
 };
 
 static const char *const set_types[] = {

@@ -209,7 +209,8 @@ static int parse_expression(const cJSON *e, const char *f, struct np_selector *s
 		r.n_values++;
 		i++;
 	}
-	qsort(r.values, r.n_values, sizeof(char *), cmp_str);
+	if (r.n_values)
+		qsort(r.values, r.n_values, sizeof(char *), cmp_str);
 	/* drop duplicates */
 	size_t w = 0;
 	for (i = 0; i < r.n_values; i++) {
@@ -284,7 +285,7 @@ static const char *lookup(const char *const *kv, size_t n, const char *key)
 
 static bool in_values(const struct np_req *r, const char *v)
 {
-	return bsearch(&v, r->values, r->n_values, sizeof(char *), cmp_str) != NULL;
+	return r->n_values && bsearch(&v, r->values, r->n_values, sizeof(char *), cmp_str) != NULL;
 }
 
 bool np_selector_match(const struct np_selector *s, const char *const *kv, size_t n)

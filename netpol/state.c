@@ -135,7 +135,8 @@ void np_state_sort(struct np_state *s)
 {
 	size_t w = 0;
 
-	qsort(s->sets, s->n_sets, sizeof(*s->sets), cmp_set);
+	if (s->n_sets)
+		qsort(s->sets, s->n_sets, sizeof(*s->sets), cmp_set);
 	for (size_t i = 0; i < s->n_sets; i++) {
 		if (w && strcmp(s->sets[w - 1].name, s->sets[i].name) == 0) {
 			/* the same set twice: merge elements */
@@ -152,7 +153,8 @@ void np_state_sort(struct np_state *s)
 	for (int m = 0; m < _NP_MAP_MAX; m++)
 		sort_set(&s->maps[m]);
 
-	qsort(s->chains, s->n_chains, sizeof(*s->chains), cmp_chain);
+	if (s->n_chains)
+		qsort(s->chains, s->n_chains, sizeof(*s->chains), cmp_chain);
 	w = 0;
 	for (size_t i = 0; i < s->n_chains; i++) {
 		if (w && strcmp(s->chains[w - 1].name, s->chains[i].name) == 0) {
@@ -169,6 +171,8 @@ const struct np_set *np_state_find_set(const struct np_state *s, const char *nam
 {
 	struct np_set key = {};
 
+	if (!s->n_sets)
+		return NULL;
 	snprintf(key.name, sizeof(key.name), "%s", name);
 	return bsearch(&key, s->sets, s->n_sets, sizeof(*s->sets), cmp_set);
 }
@@ -177,6 +181,8 @@ const struct np_chain *np_state_find_chain(const struct np_state *s, const char 
 {
 	struct np_chain key = {};
 
+	if (!s->n_chains)
+		return NULL;
 	snprintf(key.name, sizeof(key.name), "%s", name);
 	return bsearch(&key, s->chains, s->n_chains, sizeof(*s->chains), cmp_chain);
 }

@@ -136,7 +136,7 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return 1;
 	if (remove) {
-		r = np_engine_remove(e, &err);
+		r = np_engine_remove_table(e, &err);
 		if (r < 0)
 			log_error("removing the table: %s", err.text);
 		return r < 0;
