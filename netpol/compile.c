@@ -21,6 +21,8 @@ struct portref {
 	char name[NP_NAME_LEN]; /* n<hash> */
 	const char *port_name;
 	uint8_t proto;
+	/* ingress: the destination is always one of our pods, so the set needs only those */
+	bool local_only;
 };
 
 struct ctx {
@@ -33,6 +35,9 @@ struct ctx {
 	size_t n_sels, cap_sels;
 	struct portref *ports;
 	size_t n_ports, cap_ports;
+	bool all_pods_ports; /* some named port needs every pod (egress), not only ours */
+	const struct np_pod **locals;
+	size_t n_locals, cap_locals;
 	struct buf key; /* scratch */
 };
 
@@ -99,13 +104,13 @@ static int selref_get(struct ctx *c, const struct np_ns *ns, const struct np_pee
 	return 0;
 }
 
-static int portref_get(struct ctx *c, const char *port_name, uint8_t proto,
+static int portref_get(struct ctx *c, const char *port_name, uint8_t proto, bool local_only,
 		       char name[static NP_NAME_LEN])
 {
 	int r;
 
 	buf_reset(&c->key);
-	r = buf_printf(&c->key, "%s/%u", port_name, proto);
+	r = buf_printf(&c->key, "%s/%u%s", port_name, proto, local_only ? "/local" : "");
 	if (r < 0)
 		return r;
 	np_hash_name(name, 'n', c->key.data, c->key.len, NULL);
@@ -115,7 +120,9 @@ static int portref_get(struct ctx *c, const char *port_name, uint8_t proto,
 	r = grow((void **)&c->ports, &c->cap_ports, c->n_ports, sizeof(*c->ports));
 	if (r < 0)
 		return r;
-	c->ports[c->n_ports] = (struct portref){.port_name = port_name, .proto = proto};
+	c->ports[c->n_ports] =
+		(struct portref){.port_name = port_name, .proto = proto, .local_only = local_only};
+	c->all_pods_ports |= !local_only;
 	memcpy(c->ports[c->n_ports].name, name, NP_NAME_LEN);
 	c->n_ports++;
 	return 0;
@@ -171,14 +178,15 @@ static int peer_frags(struct ctx *c, const struct np_ns *ns, const struct np_pee
 	return 1;
 }
 
-static int port_frags(struct ctx *c, const struct np_port *p, struct frag f[MAX_FRAGS], size_t *n)
+static int port_frags(struct ctx *c, const struct np_port *p, enum np_dir dir,
+		      struct frag f[MAX_FRAGS], size_t *n)
 {
 	const char *proto = proto_name(p->proto);
 	char name[NP_NAME_LEN];
 	int r;
 
 	if (p->name) {
-		r = portref_get(c, p->name, p->proto, name);
+		r = portref_get(c, p->name, p->proto, dir == NP_INGRESS, name);
 		if (r < 0)
 			return r;
 		f[0].family = AF_INET;
@@ -234,7 +242,7 @@ static int policy_body(struct ctx *c, const struct np_policy *pol, enum np_dir d
 				size_t nqf = 1;
 
 				if (rule->n_ports) {
-					r = port_frags(c, &rule->ports[qi], qf, &nqf);
+					r = port_frags(c, &rule->ports[qi], dir, qf, &nqf);
 					if (r < 0)
 						return r;
 				}
@@ -330,8 +338,10 @@ static int compile_ns(const struct np_ns *ns, void *userdata)
 	size_t n_locals = 0;
 	int r = 0;
 
+	if (np_model_local_node(c->m) == c->node && !ns->n_local_pods)
+		return 0;
 	for (const struct np_pod *p = ns->pods; p; p = p->ns_next)
-		if (p->node && strcmp(p->node, c->node) == 0 && pod_eligible(p))
+		if (p->node == c->node && pod_eligible(p))
 			n_locals++;
 	if (!n_locals)
 		return 0;
@@ -341,8 +351,14 @@ static int compile_ns(const struct np_ns *ns, void *userdata)
 		return -ENOMEM;
 	n_locals = 0;
 	for (const struct np_pod *p = ns->pods; p; p = p->ns_next)
-		if (p->node && strcmp(p->node, c->node) == 0 && pod_eligible(p))
+		if (p->node == c->node && pod_eligible(p)) {
 			locals[n_locals++].pod = p;
+			r = grow((void **)&c->locals, &c->cap_locals, c->n_locals,
+				 sizeof(*c->locals));
+			if (r < 0)
+				goto out;
+			c->locals[c->n_locals++] = p;
+		}
 
 	for (const struct np_policy *pol = ns->policies; pol && r >= 0; pol = pol->ns_next) {
 		bool used = false;
@@ -379,6 +395,7 @@ static int compile_ns(const struct np_ns *ns, void *userdata)
 	}
 	for (size_t i = 0; i < n_locals && r >= 0; i++)
 		r = add_pod_verdicts(c, &locals[i], c->report);
+out:
 	for (size_t i = 0; i < n_locals; i++)
 		local_done(&locals[i]);
 	free(locals);
@@ -435,7 +452,11 @@ static int cmp_portref(const void *a, const void *b)
 	const struct portref *x = a, *y = b;
 	int c = strcmp(x->port_name, y->port_name);
 
-	return c ? c : (x->proto > y->proto) - (x->proto < y->proto);
+	if (c)
+		return c;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	return (int)x->local_only - (int)y->local_only;
 }
 
 struct fill_ports {
@@ -443,17 +464,18 @@ struct fill_ports {
 	struct np_set **s4, **s6;
 };
 
-static int fill_ports_ns(const struct np_ns *ns, void *userdata)
+static int fill_ports_pod(struct fill_ports *f, const struct np_pod *p)
 {
-	struct fill_ports *f = userdata;
 	struct ctx *c = f->c;
 
-	for (const struct np_pod *p = ns->pods; p; p = p->ns_next) {
-		if (!p->ports || !pod_eligible(p))
-			continue;
-		for (size_t i = 0; i < p->ports->n; i++) {
-			const struct np_named_port *np = &p->ports->p[i];
-			struct portref key = {.port_name = np->name, .proto = np->proto};
+	if (!p->ports || !pod_eligible(p))
+		return 0;
+	bool local = p->node == c->node;
+	for (size_t i = 0; i < p->ports->n; i++) {
+		const struct np_named_port *np = &p->ports->p[i];
+		for (int lo = 0; lo <= (int)local; lo++) {
+			struct portref key = {
+				.port_name = np->name, .proto = np->proto, .local_only = lo};
 			const struct portref *ref =
 				bsearch(&key, c->ports, c->n_ports, sizeof(*c->ports), cmp_portref);
 			if (!ref)
@@ -463,6 +485,16 @@ static int fill_ports_ns(const struct np_ns *ns, void *userdata)
 			if (r < 0)
 				return r;
 		}
+	}
+	return 0;
+}
+
+static int fill_ports_ns(const struct np_ns *ns, void *userdata)
+{
+	for (const struct np_pod *p = ns->pods; p; p = p->ns_next) {
+		int r = fill_ports_pod(userdata, p);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -517,7 +549,15 @@ static int fill_sets(struct ctx *c)
 		s6[i] = &c->out->sets[first + 2 * i + 1];
 	}
 	struct fill_ports f = {c, s4, s6};
-	return np_model_foreach_ns(c->m, fill_ports_ns, &f);
+	if (c->all_pods_ports)
+		return np_model_foreach_ns(c->m, fill_ports_ns, &f);
+	/* ingress only: the destinations are our pods */
+	for (size_t i = 0; i < c->n_locals; i++) {
+		r = fill_ports_pod(&f, c->locals[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 struct bad {
@@ -546,13 +586,18 @@ int np_compile(const struct np_model *m, const char *node, struct np_state *out,
 	       struct np_compile_stats *stats)
 {
 	struct np_compile_stats local_stats = {};
-	struct ctx c = {.m = m, .node = node, .out = out, .stats = stats ? stats : &local_stats};
+	/* node names are interned: a pod is ours when it points at the same string */
+	struct ctx c = {.m = m,
+			.node = np_intern_find(m, node),
+			.out = out,
+			.stats = stats ? stats : &local_stats};
 	int r;
 
 	*c.stats = (struct np_compile_stats){};
 	out->has_table = true;
 	c.report = report;
-	r = np_model_foreach_ns(m, compile_ns, &c);
+	/* no node name interned: no pod of ours at all */
+	r = c.node ? np_model_foreach_ns(m, compile_ns, &c) : 0;
 	if (r >= 0)
 		r = fill_sets(&c);
 	if (r >= 0) {
@@ -562,6 +607,7 @@ int np_compile(const struct np_model *m, const char *node, struct np_state *out,
 	}
 	free(c.sels);
 	free(c.ports);
+	free(c.locals);
 	buf_free(&c.key);
 	if (r < 0)
 		return r;

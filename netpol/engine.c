@@ -40,6 +40,9 @@ int np_engine_new(const struct np_engine_config *cfg, struct np_engine **ret)
 	r = np_model_new(&e->model);
 	if (r < 0)
 		return r;
+	r = np_model_set_local_node(e->model, e->node);
+	if (r < 0)
+		return r;
 	e->applier.nft = cfg->nft;
 	e->applier.timeout_ms = cfg->timeout_ms;
 	histogram_init(&e->reconcile_seconds, prom_latency_bounds, prom_latency_bounds_n);

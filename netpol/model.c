@@ -36,6 +36,7 @@ struct np_model {
 	struct htab strs, labels, ports, nss, pods, policies;
 	uint64_t generation;
 	size_t bytes;
+	const char *local_node; /* interned, a reference held */
 };
 
 static uint32_t hash_bytes(uint32_t h, const void *data, size_t len)
@@ -144,6 +145,17 @@ const char *np_intern(struct np_model *m, const char *s, size_t len)
 	}
 	m->bytes += sizeof(*e) + len + 1;
 	return e->s;
+}
+
+const char *np_intern_find(const struct np_model *m, const char *s)
+{
+	size_t len = strlen(s);
+	uint32_t h = hash_bytes(HASH_INIT, s, len);
+
+	for (struct istr *e = (struct istr *)htab_bucket(&m->strs, h); e; e = e->next)
+		if (e->hash == h && strcmp(e->s, s) == 0)
+			return e->s;
+	return NULL;
 }
 
 void np_unintern(struct np_model *m, const char *s)
@@ -509,6 +521,8 @@ int np_model_pod_set(struct np_model *m, struct np_pod_in *in)
 			np_pod_in_done(m, in);
 			return 0;
 		}
+		if (p->node && p->node == m->local_node)
+			p->ns->n_local_pods--;
 		np_labels_unref(m, p->labels);
 		np_ports_unref(m, p->ports);
 		np_unintern(m, p->node);
@@ -541,6 +555,8 @@ int np_model_pod_set(struct np_model *m, struct np_pod_in *in)
 	ns->n_pods++;
 	m->bytes += sizeof(*p) + len + 1;
 fill:
+	if (in->node && in->node == m->local_node)
+		p->ns->n_local_pods++;
 	p->labels = TAKE_PTR(in->labels);
 	p->ports = TAKE_PTR(in->ports);
 	p->node = TAKE_PTR(in->node);
@@ -567,6 +583,8 @@ int np_model_pod_del(struct np_model *m, const char *nsname, const char *name)
 	if (p->ns_next)
 		p->ns_next->ns_prev = p->ns_prev;
 	ns->n_pods--;
+	if (p->node && p->node == m->local_node)
+		ns->n_local_pods--;
 	np_labels_unref(m, p->labels);
 	np_ports_unref(m, p->ports);
 	np_unintern(m, p->node);
@@ -747,6 +765,7 @@ void np_model_free(struct np_model *m)
 			free(ns);
 		}
 	}
+	np_unintern(m, m->local_node);
 	free(m->nss.b);
 	free(m->pods.b);
 	free(m->policies.b);
@@ -754,6 +773,19 @@ void np_model_free(struct np_model *m)
 	free(m->ports.b);
 	free(m->strs.b);
 	free(m);
+}
+
+int np_model_set_local_node(struct np_model *m, const char *node)
+{
+	if (m->local_node || m->pods.n)
+		return -EBUSY;
+	m->local_node = np_intern(m, node, strlen(node));
+	return m->local_node ? 0 : -ENOMEM;
+}
+
+const char *np_model_local_node(const struct np_model *m)
+{
+	return m->local_node;
 }
 
 uint64_t np_model_generation(const struct np_model *m)

@@ -85,6 +85,7 @@ struct np_ns {
 	struct np_pod *pods;		/* list through ns_next */
 	struct np_policy *policies;	/* list through ns_next */
 	uint32_t n_pods;
+	uint32_t n_local_pods; /* on the model's local node (np_model_set_local_node) */
 	uint32_t n_policies;
 	char name[];
 };
@@ -145,12 +146,22 @@ int np_model_new(struct np_model **ret);
 void np_model_free(struct np_model *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct np_model *, np_model_free);
 
+/*
+ * The node whose pods are "local": namespaces count them, so the compiler
+ * looks only at namespaces holding some. Set once, before any pod.
+ */
+int np_model_set_local_node(struct np_model *m, const char *node);
+/* Its interned name (compare pod->node by pointer), NULL before it is set. */
+const char *np_model_local_node(const struct np_model *m);
+
 /* Moves on every change that can change what is enforced. */
 uint64_t np_model_generation(const struct np_model *m);
 
 /* Interning (the refs belong to the caller until handed to the model). */
 const char *np_intern(struct np_model *m, const char *s, size_t len);
 void np_unintern(struct np_model *m, const char *s);
+/* The interned copy of s if there is one (no reference taken), else NULL. */
+const char *np_intern_find(const struct np_model *m, const char *s);
 /* kv: n pairs, any order, borrowed; duplicate keys -EINVAL. */
 int np_labels_intern(struct np_model *m, const char *const *kv, size_t n,
 		     const struct np_labels **ret);
