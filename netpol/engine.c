@@ -259,6 +259,12 @@ int np_engine_reconcile(struct np_engine *e, struct errmsg *err)
 	return r;
 }
 
+void np_engine_forget_kernel(struct np_engine *e)
+{
+	e->applier.known = false;
+	e->applied_once = false;
+}
+
 int np_engine_remove_table(struct np_engine *e, struct errmsg *err)
 {
 	e->applied_once = false;

@@ -74,6 +74,9 @@ bool np_engine_dirty(const struct np_engine *e);
  */
 int np_engine_reconcile(struct np_engine *e, struct errmsg *err);
 
+/* The next reconcile reads the table back from the kernel first (periodic drift repair). */
+void np_engine_forget_kernel(struct np_engine *e);
+
 /* Remove the table (feature turned off). */
 int np_engine_remove_table(struct np_engine *e, struct errmsg *err);
 
