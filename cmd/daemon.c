@@ -622,6 +622,27 @@ static void on_peers_changed(struct kube_mgr *m, void *userdata)
 	schedule_reconcile(userdata);
 }
 
+/* Same-node pod traffic crosses cni0 as bridged frames: the table sees it through br_netfilter. */
+static void check_netpol_bridge(const struct netconf *nc)
+{
+	static const char *const sysctls[] = {"bridge-nf-call-iptables",
+					      "bridge-nf-call-ip6tables"};
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		_cleanup_free_ char *value = NULL;
+		char path[128];
+		size_t len;
+
+		if (!(v6 ? nc->enable_ipv6 : nc->enable_ipv4))
+			continue;
+		snprintf(path, sizeof(path), "/proc/sys/net/bridge/%s", sysctls[v6]);
+		if (read_file_bounded(path, 64, &value, &len) < 0 || value[0] != '1')
+			log_error("Network policy cannot judge traffic between pods of this node: "
+				  "%s is not 1 (modprobe br_netfilter; sysctl net.bridge.%s=1)",
+				  path, sysctls[v6]);
+	}
+}
+
 /* Network policy needs the node's name, known once the node list is synced. */
 static void start_netpol(struct daemon *d)
 {
@@ -633,6 +654,7 @@ static void start_netpol(struct daemon *d)
 	}
 	if (d->netpol)
 		return;
+	check_netpol_bridge(d->nc);
 	r = netpol_agent_new(d->loop, kube_mgr_http(d->kube), kube_mgr_node_name(d->kube), NULL,
 			     &d->netpol);
 	if (r >= 0)
