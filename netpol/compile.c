@@ -582,8 +582,65 @@ static int report_bad(const struct np_ns *ns, void *userdata)
 	return 0;
 }
 
+void np_refs_done(struct np_refs *refs)
+{
+	free(refs->sels);
+	free(refs->ports);
+	*refs = (struct np_refs){};
+}
+
+static int keep_refs(const struct ctx *c, struct np_refs *refs)
+{
+	if (c->n_sels) {
+		refs->sels = calloc(c->n_sels, sizeof(*refs->sels));
+		if (!refs->sels)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < c->n_sels; i++)
+		refs->sels[refs->n_sels++] =
+			(struct np_ref_sel){.ns = c->sels[i].ns, .peer = c->sels[i].peer};
+	if (c->n_ports) {
+		refs->ports = calloc(c->n_ports, sizeof(*refs->ports));
+		if (!refs->ports)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < c->n_ports; i++)
+		if (!c->ports[i].local_only)
+			refs->ports[refs->n_ports++] = (struct np_ref_port){
+				.name = c->ports[i].port_name, .proto = c->ports[i].proto};
+	return 0;
+}
+
+bool np_refs_pod_matters(const struct np_refs *refs, const struct np_pod *p, const char *node)
+{
+	if (!pod_eligible(p))
+		return false;
+	if (p->node && strcmp(p->node, node) == 0)
+		return true;
+	for (size_t i = 0; i < refs->n_sels; i++) {
+		const struct np_peer *peer = refs->sels[i].peer;
+		if (peer->has_ns_sel ? !np_selector_match_ns(&peer->ns_sel, p->ns)
+				     : refs->sels[i].ns != p->ns)
+			continue;
+		if (!peer->has_pod_sel || np_selector_match_pod(&peer->pod_sel, p))
+			return true;
+	}
+	for (size_t i = 0; p->ports && i < refs->n_ports; i++)
+		for (size_t k = 0; k < p->ports->n; k++)
+			if (p->ports->p[k].proto == refs->ports[i].proto &&
+			    strcmp(p->ports->p[k].name, refs->ports[i].name) == 0)
+				return true;
+	return false;
+}
+
 int np_compile(const struct np_model *m, const char *node, struct np_state *out, struct buf *report,
 	       struct np_compile_stats *stats)
+{
+	return np_compile_refs(m, node, out, report, stats, NULL);
+}
+
+int np_compile_refs(const struct np_model *m, const char *node, struct np_state *out,
+		    struct buf *report, struct np_compile_stats *stats, struct np_refs *refs)
 {
 	struct np_compile_stats local_stats = {};
 	/* node names are interned: a pod is ours when it points at the same string */
@@ -605,6 +662,8 @@ int np_compile(const struct np_model *m, const char *node, struct np_state *out,
 		r = np_model_foreach_ns(m, report_bad, &b);
 		c.stats->bad_policies = b.n;
 	}
+	if (r >= 0 && refs)
+		r = keep_refs(&c, refs);
 	free(c.sels);
 	free(c.ports);
 	free(c.locals);

@@ -43,3 +43,31 @@ struct np_compile_stats {
  */
 int np_compile(const struct np_model *m, const char *node, struct np_state *out, struct buf *report,
 	       struct np_compile_stats *stats);
+
+/*
+ * What a compiled table depends on besides this node's pods and the
+ * policies and namespaces themselves: the peer selectors and the named ports
+ * matched against every pod of the cluster. A change of a pod elsewhere that
+ * none of them matches, before or after, cannot change the table, so the
+ * engine skips the compile for it. The pointers borrow from the model's
+ * policies: valid until a policy changes (which recompiles anyway).
+ */
+struct np_refs {
+	struct np_ref_sel {
+		const struct np_ns *ns; /* the policy's namespace (no namespaceSelector) */
+		const struct np_peer *peer;
+	} * sels;
+	size_t n_sels;
+	struct np_ref_port {
+		const char *name;
+		uint8_t proto;
+	} * ports; /* named ports needed on every pod (egress) */
+	size_t n_ports;
+};
+
+/* np_compile() that also fills *refs (empty on entry, np_refs_done() after). */
+int np_compile_refs(const struct np_model *m, const char *node, struct np_state *out,
+		    struct buf *report, struct np_compile_stats *stats, struct np_refs *refs);
+void np_refs_done(struct np_refs *refs);
+/* Whether pod p (as it is or was) matters to a table compiled with refs for node. */
+bool np_refs_pod_matters(const struct np_refs *refs, const struct np_pod *p, const char *node);

@@ -17,8 +17,12 @@ struct np_engine {
 	char *node;
 	struct np_model *model;
 	struct np_applier applier;
-	uint64_t applied_generation; /* model generation the kernel reflects */
 	bool applied_once;
+	bool dirty; /* a change that matters since the last successful reconcile */
+	/* what the last compile depends on, to skip pod changes elsewhere that do not matter */
+	struct np_refs refs;
+	bool refs_valid;
+	uint64_t ignored;	   /* pod changes that could not change the table */
 	uint64_t dirty_since_usec; /* first change not yet in the kernel (0: none) */
 	struct buf report;	   /* of the last compile */
 	struct np_compile_stats cstats;
@@ -56,6 +60,7 @@ struct np_engine *np_engine_free(struct np_engine *e)
 	if (!e)
 		return NULL;
 	np_applier_done(&e->applier);
+	np_refs_done(&e->refs);
 	np_model_free(e->model);
 	buf_free(&e->report);
 	free(e->node);
@@ -65,6 +70,7 @@ struct np_engine *np_engine_free(struct np_engine *e)
 
 static void mark_dirty(struct np_engine *e)
 {
+	e->dirty = true;
 	if (!e->dirty_since_usec)
 		e->dirty_since_usec = now_monotonic_usec();
 }
@@ -149,19 +155,44 @@ static int upsert_policy(struct np_engine *e, const char *ns, struct np_policy *
 	return np_model_policy_set(e->model, ns, p);
 }
 
+/* Whether the pod, as the model has it now, matters to the table (see np_refs). */
+static bool pod_matters(const struct np_engine *e, const char *ns, const char *name)
+{
+	const struct np_pod *p = np_model_pod_get(e->model, ns, name);
+
+	return !e->refs_valid || (p && np_refs_pod_matters(&e->refs, p, e->node));
+}
+
+/* A pod changed (r > 0) that mattered before or matters now: the table may change. */
+static void pod_changed(struct np_engine *e, int r, bool mattered, const char *ns, const char *name)
+{
+	if (r <= 0)
+		return;
+	if (mattered || pod_matters(e, ns, name))
+		mark_dirty(e);
+	else
+		e->ignored++;
+}
+
 int np_engine_upsert(struct np_engine *e, struct np_object *o)
 {
+	bool mattered;
 	int r;
 
 	switch (o->kind) {
 	case NP_KIND_POD:
+		mattered = pod_matters(e, o->pod.ns, o->pod.name);
 		r = np_model_pod_set(e->model, &o->pod);
-		break;
+		pod_changed(e, r, mattered, o->pod.ns, o->pod.name);
+		np_object_free(o);
+		return r;
 	case NP_KIND_NAMESPACE:
 		r = np_model_ns_set(e->model, o->ns.name, TAKE_PTR(o->ns.labels));
 		break;
 	case NP_KIND_POLICY:
 		r = upsert_policy(e, o->policy.ns, TAKE_PTR(o->policy.p));
+		if (r > 0)
+			e->refs_valid = false; /* they point into the policies */
 		break;
 	default:
 		r = -EINVAL;
@@ -185,8 +216,15 @@ int np_engine_remove(struct np_engine *e, enum np_kind kind, const char *key)
 	else {
 		memcpy(ns, key, (size_t)(slash - key));
 		ns[slash - key] = '\0';
-		r = kind == NP_KIND_POD ? np_model_pod_del(e->model, ns, slash + 1)
-					: np_model_policy_del(e->model, ns, slash + 1);
+		if (kind == NP_KIND_POD) {
+			bool mattered = pod_matters(e, ns, slash + 1);
+			r = np_model_pod_del(e->model, ns, slash + 1);
+			pod_changed(e, r, mattered, ns, slash + 1);
+			return r;
+		}
+		r = np_model_policy_del(e->model, ns, slash + 1);
+		if (r > 0)
+			e->refs_valid = false;
 	}
 	if (r > 0)
 		mark_dirty(e);
@@ -217,7 +255,7 @@ int np_engine_update(struct np_engine *e, enum np_kind kind, const cJSON *obj, b
 
 bool np_engine_dirty(const struct np_engine *e)
 {
-	return !e->applied_once || e->applied_generation != np_model_generation(e->model);
+	return !e->applied_once || e->dirty;
 }
 
 int np_engine_reconcile(struct np_engine *e, struct errmsg *err)
@@ -225,14 +263,20 @@ int np_engine_reconcile(struct np_engine *e, struct errmsg *err)
 	_cleanup_(np_state_done) struct np_state want = {};
 	_cleanup_buf_ struct buf report = BUF_INIT;
 	struct np_compile_stats cs;
-	uint64_t start = now_monotonic_usec(), gen = np_model_generation(e->model);
+	struct np_refs refs = {};
+	uint64_t start = now_monotonic_usec();
 	int r;
 
-	r = np_compile(e->model, e->node, &want, &report, &cs);
+	r = np_compile_refs(e->model, e->node, &want, &report, &cs, &refs);
 	if (r < 0) {
+		np_refs_done(&refs);
 		errmsg_set(err, "compiling the policies: %s", strerror(-r));
 		return r;
 	}
+	/* the model has not changed since the compile: these describe it */
+	np_refs_done(&e->refs);
+	e->refs = refs;
+	e->refs_valid = true;
 	r = np_applier_sync(&e->applier, &want, err);
 	uint64_t end = now_monotonic_usec();
 	histogram_observe(&e->reconcile_seconds, (double)(end - start) / USEC_PER_SEC);
@@ -250,7 +294,7 @@ int np_engine_reconcile(struct np_engine *e, struct errmsg *err)
 				  (double)(end - e->dirty_since_usec) / USEC_PER_SEC);
 		e->dirty_since_usec = 0;
 	}
-	e->applied_generation = gen;
+	e->dirty = false;
 	e->applied_once = true;
 	e->cstats = cs;
 	buf_free(&e->report);
@@ -326,6 +370,9 @@ int np_engine_metrics(const struct np_engine *e, struct buf *out)
 		as->failures);
 	COUNTER("invalid_objects_total", "Pod, Namespace or NetworkPolicy objects refused.",
 		e->invalid_objects);
+	COUNTER("pod_changes_ignored_total",
+		"Changes of pods elsewhere that no selector or named port in use matches.",
+		e->ignored);
 	if (r >= 0)
 		r = prom_header(out, "flannel_netpol_reconcile_duration_seconds", "histogram",
 				"Compile and apply of the policy table.");

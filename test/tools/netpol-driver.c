@@ -13,11 +13,14 @@
  * then the status view with --status, or the metrics with --metrics.
  * --remove deletes the table instead.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "lib/core/fileio.h"
 #include "lib/core/log.h"
@@ -87,6 +90,26 @@ static int feed_file(struct np_engine *e, const char *file)
 	return 0;
 }
 
+/* Whether we run in a network namespace made by `ip netns add` (as `ip netns identify`). */
+static bool in_named_netns(void)
+{
+	struct stat self, st;
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	if (stat("/proc/self/ns/net", &self) < 0 || !(d = opendir("/run/netns")))
+		return false;
+	while (!found && (de = readdir(d))) {
+		char path[512];
+		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
+		found = de->d_name[0] != '.' && stat(path, &st) == 0 && st.st_dev == self.st_dev &&
+			st.st_ino == self.st_ino;
+	}
+	closedir(d);
+	return found;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -130,6 +153,13 @@ int main(int argc, char **argv)
 	if (!cfg.node && !remove) {
 		fprintf(stderr, "usage: netpol-driver --node NAME [--status] [--metrics] FILE...\n"
 				"       netpol-driver --remove\n");
+		return 2;
+	}
+	/* a test tool: never program the host's own network namespace */
+	if (!in_named_netns()) {
+		fprintf(stderr,
+			"netpol-driver: refusing to touch nftables outside a network namespace "
+			"made by ip netns (run it with ip netns exec)\n");
 		return 2;
 	}
 	r = np_engine_new(&cfg, &e);

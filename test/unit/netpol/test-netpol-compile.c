@@ -320,6 +320,48 @@ static void test_host_network_and_removal(void **state)
 			assert_int_equal(s.sets[i].n, 0);
 }
 
+static const struct np_pod *pod_in(struct np_engine *e, const char *json, const char *ns,
+				   const char *name)
+{
+	feed(e, json);
+	return np_model_pod_get(np_engine_model(e), ns, name);
+}
+
+static void test_refs(void **state)
+{
+	_cleanup_(np_engine_freep) struct np_engine *e = engine_from_data();
+	_cleanup_(np_state_done) struct np_state s = {};
+	struct np_refs refs = {};
+
+	assert_int_equal(np_compile_refs(np_engine_model(e), "n1", &s, NULL, NULL, &refs), 0);
+	/* one peer selector in use (pod=b in x); no named port needed cluster-wide */
+	assert_int_equal(refs.n_sels, 1);
+	assert_int_equal(refs.n_ports, 0);
+	/* x/b (pod=b) matters, and so does every pod of this node */
+	assert_true(
+		np_refs_pod_matters(&refs, np_model_pod_get(np_engine_model(e), "x", "b"), "n1"));
+	assert_true(
+		np_refs_pod_matters(&refs, np_model_pod_get(np_engine_model(e), "x", "a"), "n1"));
+	/* x/c on n2 (pod=c) does not: a change of it cannot change n1's table */
+	assert_false(
+		np_refs_pod_matters(&refs, np_model_pod_get(np_engine_model(e), "x", "c"), "n1"));
+	/* pod=b elsewhere in another namespace does not either (the selector is x's own) */
+	const struct np_pod *p =
+		pod_in(e,
+		       "{\"items\":[{\"kind\":\"Pod\",\"metadata\":{\"namespace\":\"y\","
+		       "\"name\":\"b\",\"labels\":{\"pod\":\"b\"}},\"spec\":{\"nodeName\":"
+		       "\"n2\"},\"status\":{\"podIP\":\"198.18.2.9\"}}]}",
+		       "y", "b");
+	assert_false(np_refs_pod_matters(&refs, p, "n1"));
+	/* nor a pod without an address */
+	p = pod_in(e,
+		   "{\"items\":[{\"kind\":\"Pod\",\"metadata\":{\"namespace\":\"x\",\"name\":\"d\","
+		   "\"labels\":{\"pod\":\"b\"}},\"spec\":{\"nodeName\":\"n2\"}}]}",
+		   "x", "d");
+	assert_false(np_refs_pod_matters(&refs, p, "n1"));
+	np_refs_done(&refs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_listing_readback),
 		cmocka_unit_test(test_no_local_pods),
 		cmocka_unit_test(test_host_network_and_removal),
+		cmocka_unit_test(test_refs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
