@@ -5,7 +5,7 @@
 
 RESULTS_DIR holds what bench/run wrote: machine.json, cp-<N>.json
 (control_plane.py), datapath-<backend>.json (datapath.sh), restart.json
-(restart.sh) and cni.txt (cni.sh). Missing parts are reported as not run.
+(restart.sh), cni.txt (cni.sh) and netpol.json (netpol.sh). Missing parts are reported as not run.
 Writes RESULTS_DIR/results.md (also printed) and RESULTS_DIR/control-plane.svg.
 Benchmarks never decide pass or fail: the "target" columns only say whether
 a figure meets the goal set in the benchmark issue.
@@ -200,6 +200,33 @@ def cni_md(d):
     return out + [""]
 
 
+def netpol_md(d):
+    out = ["## 5. Network policy (one node's table; iperf3 between two pods isolated by every policy)", ""]
+    path = os.path.join(d, "netpol.json")
+    if not os.path.exists(path):
+        return out + ["Not run.", ""]
+    n = load(path)
+    s, p = n["scale"], n["datapath"]
+    worst = max(s["pod_relabel_ms"][1], s["namespace_relabel_ms"][1], s["policy_update_ms"][1])
+    out += ["%d simulated pods (100 per namespace and node), %d policies; each change timed from "
+            "its object to `nft -f` done." % (s["pods"], s["policies"]), "",
+            "| figure | value | target |", "|---|---:|---|",
+            "| pod relabel p50 / p99 (ms) | %s / %s | |" % (fmt(s["pod_relabel_ms"][0]), fmt(s["pod_relabel_ms"][1])),
+            "| namespace relabel p50 / p99 (ms) | %s / %s | |" % (fmt(s["namespace_relabel_ms"][0]), fmt(s["namespace_relabel_ms"][1])),
+            "| policy update p50 / p99 (ms) | %s / %s | |" % (fmt(s["policy_update_ms"][0]), fmt(s["policy_update_ms"][1])),
+            "| change -> kernel, worst p99 (ms) | %s | < 100 %s |" % (fmt(worst), met(worst < 100)),
+            "| first reconcile (ms) | %s | |" % fmt(s["first_reconcile_ms"]),
+            "| cache bytes per pod (model / heap incl. allocator) | %s / %s | < 200 %s |" % (
+                fmt(s["cache_bytes_per_pod"], 1), fmt(s["heap_bytes_per_pod"], 1), met(s["heap_bytes_per_pod"] < 200)),
+            "| heap bytes per policy | %s | |" % fmt(s["heap_bytes_per_policy"], 0),
+            "| iperf3 pod to pod, no table / %d policies (Gbit/s, median) | %s / %s | |" % (
+                s["policies"], fmt(sorted(p["none_gbps"])[len(p["none_gbps"]) // 2]),
+                fmt(sorted(p["with_gbps"])[len(p["with_gbps"]) // 2])),
+            "| throughput ratio with policies | %s | >= 0.95 %s |" % (fmt(p["ratio"]), met(p["ratio"] >= 0.95)),
+            ""]
+    return out
+
+
 def svg_plot(rows, path):
     """Four small panels against node count (log axis): ours, upstream, target."""
     panels = [("time to converge (s)", "converge_s", lambda r: r["converge_s"], TARGET["converge_s"]),
@@ -263,7 +290,7 @@ def main():
            "Machine: %s, %s cores, kernel %s; flanneld %s; %s%s." % (
                m["cpu"], m["nproc"], m["kernel"], m["commit"], m["date"], " (quick mode)" if m.get("quick") else ""),
            ""]
-    out += control_plane_md(rows) + datapath_md(d) + restart_md(d) + cni_md(d)
+    out += control_plane_md(rows) + datapath_md(d) + restart_md(d) + cni_md(d) + netpol_md(d)
     text = "\n".join(out)
     with open(os.path.join(d, "results.md"), "w") as f:
         f.write(text)

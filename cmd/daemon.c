@@ -33,6 +33,7 @@
 
 #include "backends/backend.h"
 #include "cmd/http.h"
+#include "cmd/netpol.h"
 #include "cmd/status.h"
 #include "etcd/subnet_mgr.h"
 #include "kube/subnet_mgr.h"
@@ -63,6 +64,7 @@ struct daemon {
 	struct backend *backend;
 	struct traffic_mgr *traffic;
 	struct http_server *http;
+	struct netpol_agent *netpol; /* --network-policy, started once the node list is synced */
 
 	struct ext_iface ext;
 	struct lease own; /* valid once backend != NULL */
@@ -697,12 +699,56 @@ static void on_peers_changed(struct kube_mgr *m, void *userdata)
 	schedule_reconcile(userdata);
 }
 
+/* Same-node pod traffic crosses cni0 as bridged frames: the table sees it through br_netfilter. */
+static void check_netpol_bridge(const struct netconf *nc)
+{
+	static const char *const sysctls[] = {"bridge-nf-call-iptables",
+					      "bridge-nf-call-ip6tables"};
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		_cleanup_free_ char *value = NULL;
+		char path[128];
+		size_t len;
+
+		if (!(v6 ? nc->enable_ipv6 : nc->enable_ipv4))
+			continue;
+		snprintf(path, sizeof(path), "/proc/sys/net/bridge/%s", sysctls[v6]);
+		if (read_file_bounded(path, 64, &value, &len) < 0 || value[0] != '1')
+			log_error("Network policy cannot judge traffic between pods of this node: "
+				  "%s is not 1 (modprobe br_netfilter; sysctl net.bridge.%s=1)",
+				  path, sysctls[v6]);
+	}
+}
+
+/* Network policy needs the node's name, known once the node list is synced. */
+static void start_netpol(struct daemon *d)
+{
+	int r;
+
+	if (!d->f->network_policy) {
+		(void)netpol_remove_table(NULL);
+		return;
+	}
+	if (d->netpol)
+		return;
+	check_netpol_bridge(d->nc);
+	r = netpol_agent_new(d->loop, kube_mgr_http(d->kube), kube_mgr_node_name(d->kube), NULL,
+			     &d->netpol);
+	if (r >= 0)
+		r = netpol_agent_start(d->netpol);
+	if (r < 0) {
+		log_error_errno(r, "Failed to start network policy enforcement");
+		daemon_fatal(d, r);
+	}
+}
+
 static void on_synced(struct kube_mgr *m, void *userdata)
 {
 	struct daemon *d = userdata;
 
 	log_info("Node list synced: %zu peers", lease_set_size(kube_mgr_peers(m)));
 	own_node_update(d);
+	start_netpol(d);
 }
 
 static void on_published(struct kube_mgr *m, int r, void *userdata)
@@ -883,6 +929,8 @@ static int render_metrics(struct daemon *d, struct buf *out)
 	} else {
 		render_etcd_metrics(d, out);
 	}
+	if (d->netpol)
+		netpol_agent_metrics(d->netpol, out);
 
 	if (ts) {
 		prom_metric_u64(out, "flannel_traffic_rules_checks_total", "counter",
@@ -1032,6 +1080,10 @@ static int render_status(struct daemon *d, bool json, struct buf *out)
 				      STATUS_ERRORS_KEPT];
 	rep.errors = errors;
 	rep.n_errors = d->n_errors;
+
+	_cleanup_buf_ struct buf np = BUF_INIT;
+	if (d->netpol && netpol_agent_status(d->netpol, &np) >= 0)
+		rep.network_policy = np.data;
 
 	return json ? status_render_json(&rep, out) : status_render_text(&rep, out);
 }
@@ -1259,6 +1311,7 @@ static void daemon_free(struct daemon *d)
 	loop_source_free(d->backend_io);
 	backend_free(d->backend);
 	traffic_mgr_free(d->traffic);
+	netpol_agent_free(d->netpol); /* its reflectors use the kube manager's API client */
 	kube_mgr_free(d->kube);
 	etcd_mgr_free(d->etcd);
 	nlh_free(d->nlh);
@@ -1279,6 +1332,12 @@ int daemon_main(const struct flannel_flags *f)
 		r = nlh_new(&d.nlh);
 	if (r < 0) {
 		log_error_errno(r, "Failed to set up the event loop and netlink");
+		goto out;
+	}
+	if (f->network_policy && !f->kube_subnet_mgr) {
+		log_error(
+			"--network-policy needs --kube-subnet-mgr (it watches the Kubernetes API)");
+		r = -EINVAL;
 		goto out;
 	}
 	/* kube mode reads net-conf.json now; etcd mode gets it from etcd later. */

@@ -108,6 +108,10 @@ static const struct flag_def flag_table[] = {
 	 "netConfPath", "path to the network configuration file"},
 	{"set-node-network-unavailable", FLAG_BOOL, F(set_node_network_unavailable), "true",
 	 "setNodeNetworkUnavailable", "set NodeNetworkUnavailable after ready"},
+	/* ours, not upstream's: not in upstream's config dump */
+	{"network-policy", FLAG_BOOL, F(network_policy), "false", NULL,
+	 "enforce Kubernetes NetworkPolicies in the kernel (nftables table inet flannel-netpol; "
+	 "kube subnet manager only)"},
 	{"v", FLAG_LEVEL, F(v), "0", NULL, "number for the log level verbosity"},
 	{"vmodule", FLAG_STRING, F(vmodule), "", NULL,
 	 "comma-separated list of pattern=N settings for file-filtered logging"},

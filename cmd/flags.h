@@ -61,6 +61,7 @@ struct flannel_flags {
 	bool ip_blackhole_route;
 	const char *net_config_path;
 	bool set_node_network_unavailable;
+	bool network_policy;
 	int32_t v; /* klog verbosity */
 	const char *vmodule;
 	const char *log_backtrace_at;

@@ -124,6 +124,11 @@ int status_render_text(const struct status_report *r, struct buf *out)
 		render_peer_rows(r, out, true);
 	}
 
+	if (r->network_policy) {
+		buf_puts(out, "\n");
+		buf_puts(out, r->network_policy);
+	}
+
 	buf_puts(out, "\nRecent errors:");
 	if (r->n_errors == 0)
 		buf_puts(out, " none\n");
@@ -212,6 +217,19 @@ int status_render_json(const struct status_report *r, struct buf *out)
 		if (p->expected6)
 			cJSON_AddItemToObject(o, "ipv6", entries_json(p->expected6, p->present6));
 		cJSON_AddItemToArray(peers, o);
+	}
+	if (r->network_policy) {
+		/* the engine's text view, one array element per line */
+		cJSON *np = cJSON_AddArrayToObject(root, "networkPolicy");
+		const char *line = r->network_policy;
+		while (np && *line) {
+			size_t len = strcspn(line, "\n");
+			char *l = strndup(line, len);
+			if (l)
+				cJSON_AddItemToArray(np, cJSON_CreateString(l));
+			free(l);
+			line += len + (line[len] == '\n');
+		}
 	}
 	errors = cJSON_AddArrayToObject(root, "errors");
 	for (size_t i = 0; i < r->n_errors; i++) {

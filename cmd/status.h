@@ -54,6 +54,8 @@ struct status_report {
 	size_t n_peers;
 	const struct status_error *errors; /* oldest first */
 	size_t n_errors;
+	/* --network-policy: the engine's view, one line per local pod (NULL: off) */
+	const char *network_policy;
 };
 
 int status_render_text(const struct status_report *r, struct buf *out);

@@ -15,6 +15,8 @@ netpol_cluster() {
 	local n i=0 ns p node idx
 	declare -A count=([1]=0 [2]=0)
 	cluster_underlay
+	# the ClusterRole of manifests/kube-flannel.yml, with its rules for --network-policy
+	kctl set-verbs user=flannel verbs=get/pods,get/nodes,list/nodes,watch/nodes,patch/nodes/status,list/pods,watch/pods,list/namespaces,watch/namespaces,list/networkpolicies,watch/networkpolicies >/dev/null
 	cluster_netconf
 	for n in 1 2; do cluster_node "$n"; done
 	for n in 1 2; do start_flanneld "$n" "$@"; done

@@ -5,7 +5,7 @@
 # servers on 80 and 81) every pod reaches every pod on every port and protocol; a
 # drop rule the harness puts into x/a's own namespace shows up as exactly x/a
 # being unreachable on TCP 80; a wrong expectation is reported with the matrix.
-# The policy cases themselves run in netpol-e2e.sh (they need --network-policy).
+# The policy cases themselves run in test-netpol-e2e.sh (they need --network-policy).
 set -euo pipefail
 P=sys-nph-$$
 . "$(dirname "$0")/netpol-lib.sh"

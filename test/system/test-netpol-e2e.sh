@@ -2,15 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 # The Kubernetes e2e "Netpol" cases (netpol.md §2.1: TCP 1-42, UDP, SCTP-only
 # policies isolating TCP/UDP) against flanneld --network-policy on the e2e model
-# of netpol-lib.sh. Not in the ctest rings until the NetworkPolicy engine is in
-# (it fails without it); run it as  BUILD_DIR=... SRC_DIR=... test/system/netpol-e2e.sh [CASE...]
-# (default: all). test-netpol-harness.sh proves the harness itself.
+# of netpol-lib.sh, in the system ring; one case or more by hand as
+# BUILD_DIR=... SRC_DIR=... test/system/test-netpol-e2e.sh [CASE...] (default: all). test-netpol-harness.sh proves the harness itself.
 set -euo pipefail
 P=sys-np-$$
 . "$(dirname "$0")/netpol-lib.sh"
 trap cluster_cleanup EXIT
 
-"$FLANNELD" --help 2>&1 | grep -q -- --network-policy ||
+"$FLANNELD" --help 2>&1 | grep -- --network-policy >/dev/null ||
 	fail "$FLANNELD has no --network-policy: the NetworkPolicy engine is not built in"
 netpol_cluster --network-policy
 ok "e2e model: 9 pods on 2 nodes, serving TCP and UDP on 80 and 81"
