@@ -20,7 +20,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (etcd_lease_value_parse((const char *)data, size, &l, &err) < 0)
 		return 0;
-	/* rendering writes backend data only with a MAC, so the VNI alone is not kept */
+	/* rendering writes backend data only for a backend type that has it (vxlan's
+	 * MAC, wireguard's key): a MAC without BackendType "vxlan", or a VNI alone,
+	 * is not kept */
+	if (strcmp(l.attrs.backend_type, "vxlan") != 0)
+		l.attrs.has_vtep_mac = l.attrs.has_vtep_mac6 = false;
 	if (!l.attrs.has_vtep_mac && !l.attrs.has_vtep_mac6)
 		l.attrs.vni = 0;
 	if (!l.public_ip6.family)
