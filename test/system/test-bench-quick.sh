@@ -37,13 +37,17 @@ for phase in ("add", "del"):
     assert 0 < ev["p50_ms"] <= ev["p99_ms"] and 0 < ev["e2e_p50_ms"] <= ev["e2e_p99_ms"], cp
 assert 0 < cp["converge_s"] and cp["converge_rss_kib"] > 0, cp
 assert cp["subnet_env_s"] > 0 and cp["end_mem"]["pss_kib"] > 0, cp
-# Data path: the three backends, two stream counts each.
-for label in ("vxlan", "vxlan DirectRouting", "host-gw"):
+# Data path: the four backends, two stream counts each.
+for label in ("vxlan", "vxlan DirectRouting", "host-gw", r"wireguard \(wireguard-go\)"):
     for s in ("1", "4"):
         assert re.search(r"^\| %s \| %s \| %s \| %s \| %s \|" % (label, s, num, num, num), md, re.M), (label, s)
-# Restart disruption and CNI latency rows.
-assert re.search(r"^\| 3 \| [0-9]+ \| [0-9]+ \(target 0", md, re.M), md
-assert re.search(r"^\| flannel -> bridge \| %s \|" % num, md, re.M), md
+# Restart disruption (vxlan; wireguard's is not run in quick mode), CNI latency
+# of the three paths, the network policy figures.
+assert re.search(r"^\| vxlan \| 3 \| [0-9]+ \| [0-9]+ \(target 0", md, re.M), md
+for path in ("flannel built-in", "flannel -> bridge", "bridge directly"):
+    assert re.search(r"^\| %s \| %s \| %s \|" % (path, num, num), md, re.M), (path, md)
+assert re.search(r"^\| change -> kernel, worst p99 \(ms\) \| %s \|" % num, md, re.M), md
+assert re.search(r"^\| throughput ratio with policies \| %s \|" % num, md, re.M), md
 svg = ET.parse(os.path.join(d, "control-plane.svg")).getroot()
 ns = "{http://www.w3.org/2000/svg}"
 assert svg.tag == ns + "svg", svg.tag
