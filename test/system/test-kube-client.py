@@ -75,6 +75,13 @@ class Probe:
                 return line
         return None
 
+    def seen_or_wait(self, pred, timeout=30):
+        """The first line read so far that satisfies pred, else wait for one."""
+        for line in self.all:
+            if pred(line):
+                return line
+        return self.wait(pred, timeout)
+
     def peers(self, timeout=30, pred=lambda d: True):
         """Wait for a PEERS line whose parsed dict satisfies pred."""
         line = self.wait(lambda l: l.startswith("PEERS ") and pred(parse_peers(l)), timeout)
@@ -178,7 +185,9 @@ users:
         check(len(warn) == 1 and "backend-data" in warn[0],
               "malformed node skipped with one warning naming node and field: %r" % warn)
 
-        line = probe.wait(lambda l: l.startswith("PUBLISHED"))
+        # The own Node is fetched ahead of the list, so the PATCH may finish
+        # before or after SYNCED: look at the lines already read too.
+        line = probe.seen_or_wait(lambda l: l.startswith("PUBLISHED"))
         check(line == "PUBLISHED 0", "status PATCH succeeded (%r)" % line)
         node = control.get_node(state, "self")
         anns = {k: v for k, v in node["metadata"].get("annotations", {}).items()
