@@ -86,6 +86,12 @@ int kube_object_meta_get(const cJSON *obj, bool namespaced, struct kube_object_m
 		return r;
 	if (!m.resource_version)
 		m.resource_version = "";
+	/* The API server refuses '/' in names (they are path segments), and the key
+	 * "namespace/name" relies on it. */
+	if (strchr(m.name, '/'))
+		return errmsg_set(err, "metadata.name: contains '/'"), -EINVAL;
+	if (m.namespace && strchr(m.namespace, '/'))
+		return errmsg_set(err, "metadata.namespace: contains '/'"), -EINVAL;
 	if (!namespaced && m.namespace)
 		return errmsg_set(err, "metadata.namespace: set on a cluster-scoped object"),
 		       -EINVAL;
