@@ -183,7 +183,7 @@ rules >"$WORK/rules.before"
 grep -q "FLANNEL-POSTRTG" "$WORK/rules.before" || fail "no masquerade rules on node 1"
 term_within 1 2
 for m in 2 3; do route_to 1 "$m" || fail "SIGTERM removed node 1's route to node $m"; done
-rules | diff -u <(grep -v '^#' "$WORK/rules.before") <(rules | grep -v '^#') ||
+diff -u <(grep -v '^#' "$WORK/rules.before") <(rules | grep -v '^#') ||
 	fail "SIGTERM changed node 1's rules"
 ok "SIGTERM: exit within 2 s, routes and rules left in place"
 kctl stop >/dev/null
