@@ -23,7 +23,7 @@ echo "iptables variant in use: $(in_node iptables -V)"
 printf 'FLANNEL_NETWORK=198.18.0.0/16\nFLANNEL_SUBNET=198.18.7.1/24\nFLANNEL_IPV6_NETWORK=2001:db8:1::/48\nFLANNEL_IPV6_SUBNET=2001:db8:1:7::1/64\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n' >"$TMP/subnet.env"
 in_node "$DRIVER" --mode=iptables --ip-masq --network=198.18.0.0/16 --subnet=198.18.7.0/24 \
 	--ipv6-network=2001:db8:1::/48 --ipv6-subnet=2001:db8:1:7::/64 >/dev/null
-in_node iptables-save -t nat | grep -q -- "-s 198.18.7.0/24" || fail "setup: previous rules missing"
+grep -q -- "-s 198.18.7.0/24" <<<"$(in_node iptables-save -t nat)" || fail "setup: previous rules missing"
 
 # then kube-proxy appended its FORWARD jumps (as in the e2e golden listing)
 # behind ours, and nftables mode left its tables

@@ -23,14 +23,14 @@ echo "nft in use: $(in_node nft -v); iptables leftovers written with: $(in_node 
 in_node "$DRIVER" --mode=iptables --ip-masq "${NETS[@]}" >/dev/null 2>&1
 in_node iptables -t nat -N KUBE-POSTROUTING
 in_node iptables -t nat -A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
-in_node iptables-save | grep -q FLANNEL-FWD || fail "setup: no iptables rules"
+grep -q FLANNEL-FWD <<<"$(in_node iptables-save)" || fail "setup: no iptables rules"
 
 # --- 1-2: start-up ---------------------------------------------------------------
 in_node "$DRIVER" --mode=nftables --ip-masq "${NETS[@]}" --check-br-netfilter=/nonexistent \
 	2>"$TMP/log" >/dev/null || fail "start-up failed: $(cat "$TMP/log")"
 in_node iptables-save | grep -q FLANNEL && fail "IPv4 iptables leftovers: $(in_node iptables-save)"
 in_node ip6tables-save | grep -q FLANNEL && fail "IPv6 iptables leftovers: $(in_node ip6tables-save)"
-in_node iptables-save -t nat | grep -q -- "-j KUBE-POSTROUTING" || fail "kube-proxy's jump removed"
+grep -q -- "-j KUBE-POSTROUTING" <<<"$(in_node iptables-save -t nat)" || fail "kube-proxy's jump removed"
 echo "ok: iptables leftovers removed (kube-proxy's rules kept); br_netfilter check skipped"
 
 golden() { # <ip|ip6> <table> <N> <L> <multicast>

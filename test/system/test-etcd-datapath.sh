@@ -148,7 +148,7 @@ rule() {
 	esac
 }
 table_of() { case $1 in masq) echo nat ;; fwd) echo filter ;; esac; }
-has_rule() { ip netns exec "$P-n$2" iptables-save -t "$(table_of "$3")" | grep -qxF -- "$(rule "$@")"; }
+has_rule() { grep -qxF -- "$(rule "$@")" <<<"$(ip netns exec "$P-n$2" iptables-save -t "$(table_of "$3")")"; }
 # both_rules N: node N has both networks' masquerade and forward rules.
 both_rules() {
 	local x k
