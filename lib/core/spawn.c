@@ -102,13 +102,49 @@ struct child {
 	int err; /* read end of stderr, -1 at EOF */
 };
 
+/*
+ * posix_spawn path with fds[i] (when >= 0) as its descriptor i, an empty
+ * signal mask, default dispositions and extra posix_spawn flags.
+ */
+static int spawn_fds(const char *path, const char *const *argv, char *const *envp, const int fds[3],
+		     short flags, pid_t *ret_pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	int r;
+
+	r = posix_spawn_file_actions_init(&fa);
+	if (r != 0)
+		return -r;
+	r = posix_spawnattr_init(&attr);
+	if (r != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -r;
+	}
+	sigemptyset(&none);
+	sigfillset(&all);
+	for (int i = 0; i < 3 && r == 0; i++)
+		if (fds[i] >= 0)
+			r = posix_spawn_file_actions_adddup2(&fa, fds[i], i);
+	if (r == 0)
+		r = posix_spawnattr_setsigmask(&attr, &none);
+	if (r == 0)
+		r = posix_spawnattr_setsigdefault(&attr, &all);
+	if (r == 0)
+		r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+							    flags);
+	if (r == 0)
+		r = posix_spawn(ret_pid, path, &fa, &attr, (char *const *)argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return -r;
+}
+
 static int start(const char *path, const char *const *argv, struct child *c)
 {
 	_cleanup_close_ int in_ours = -1, in_theirs = -1;
 	_cleanup_close_ int out_r = -1, out_w = -1, err_r = -1, err_w = -1;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, all;
 	int sv[2], p[2], r;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -126,33 +162,9 @@ static int start(const char *path, const char *const *argv, struct child *c)
 	if (shutdown(in_theirs, SHUT_WR) < 0)
 		return negative_errno();
 
-	r = posix_spawn_file_actions_init(&fa);
-	if (r != 0)
-		return -r;
-	r = posix_spawnattr_init(&attr);
-	if (r != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		return -r;
-	}
-	sigemptyset(&none);
-	sigfillset(&all);
-	r = posix_spawn_file_actions_adddup2(&fa, in_theirs, STDIN_FILENO);
-	if (r == 0)
-		r = posix_spawn_file_actions_adddup2(&fa, out_w, STDOUT_FILENO);
-	if (r == 0)
-		r = posix_spawn_file_actions_adddup2(&fa, err_w, STDERR_FILENO);
-	if (r == 0)
-		r = posix_spawnattr_setsigmask(&attr, &none);
-	if (r == 0)
-		r = posix_spawnattr_setsigdefault(&attr, &all);
-	if (r == 0)
-		r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	if (r == 0)
-		r = posix_spawn(&c->pid, path, &fa, &attr, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (r != 0)
-		return -r;
+	r = spawn_fds(path, argv, environ, (const int[3]){in_theirs, out_w, err_w}, 0, &c->pid);
+	if (r < 0)
+		return r;
 
 	c->in = TAKE_FD(in_ours);
 	c->out = TAKE_FD(out_r);
@@ -315,10 +327,7 @@ int spawn_detached(const char *const *argv, const char *const *env_extra, pid_t 
 	_cleanup_free_ char *path = NULL;
 	_cleanup_free_ char **envp = NULL;
 	_cleanup_close_ int devnull = -1;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
 	size_t n_env = 0, n_extra = 0;
-	sigset_t none, all;
 	int r;
 
 	r = spawn_find(argv[0], &path);
@@ -339,33 +348,12 @@ int spawn_detached(const char *const *argv, const char *const *env_extra, pid_t 
 	if (devnull < 0)
 		return negative_errno();
 
-	r = posix_spawn_file_actions_init(&fa);
-	if (r != 0)
-		return -r;
-	r = posix_spawnattr_init(&attr);
-	if (r != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		return -r;
-	}
-	sigemptyset(&none);
-	sigfillset(&all);
-	r = posix_spawn_file_actions_adddup2(&fa, devnull, STDIN_FILENO);
-	if (r == 0)
-		r = posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
-	if (r == 0)
-		r = posix_spawnattr_setsigmask(&attr, &none);
-	if (r == 0)
-		r = posix_spawnattr_setsigdefault(&attr, &all);
-	if (r == 0)
-		r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-							    POSIX_SPAWN_SETSID);
-	if (r == 0)
-		r = posix_spawn(ret_pid, path, &fa, &attr, (char *const *)argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (r != 0) {
-		errmsg_set(err, "%s: %s", argv[0], strerror(r));
-		return -r;
+	/* stdout to our stderr: a daemon's output belongs in our log */
+	r = spawn_fds(path, argv, envp, (const int[3]){devnull, STDERR_FILENO, -1},
+		      POSIX_SPAWN_SETSID, ret_pid);
+	if (r < 0) {
+		errmsg_set(err, "%s: %s", argv[0], strerror(-r));
+		return r;
 	}
 	return 0;
 }
