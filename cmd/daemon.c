@@ -37,6 +37,7 @@
 #include "cmd/status.h"
 #include "etcd/subnet_mgr.h"
 #include "kube/subnet_mgr.h"
+#include "lib/core/backoff.h"
 #include "lib/core/fileio.h"
 #include "lib/core/log.h"
 #include "lib/core/loop.h"
@@ -50,6 +51,7 @@
 #define RESYNC_INTERVAL_USEC (10 * USEC_PER_SEC)
 #define RESYNC_DEFER_USEC    (50 * USEC_PER_MSEC)
 #define RETRY_INTERVAL_USEC  (1 * USEC_PER_SEC)
+#define RETRY_MAX_USEC	     (16 * USEC_PER_SEC)
 #define STATUS_ERRORS_KEPT   10
 
 struct daemon {
@@ -84,6 +86,7 @@ struct daemon {
 	uint64_t reconciles, reconcile_errors;
 	struct histogram reconcile_seconds;
 	bool reconcile_failing;
+	struct backoff reconcile_retry;
 	/* The peers' generation at the last reconcile: the journal's changes since. */
 	const struct lease_set *reconciled_set;
 	uint64_t reconciled_gen;
@@ -192,7 +195,8 @@ static void schedule_reconcile(struct daemon *d)
 {
 	if (d->kube && !kube_mgr_synced(d->kube))
 		return;
-	if (d->have_lease && !loop_timer_armed(d->reconcile_timer))
+	/* Also when a retry is pending: an event does not wait for its backoff. */
+	if (d->have_lease)
 		loop_timer_arm(d->reconcile_timer, 0);
 }
 
@@ -283,13 +287,15 @@ static int on_reconcile(struct loop_source *s, void *userdata)
 		if (!d->reconcile_failing)
 			log_error_errno(r, "Reconciling %zu peers failed; retrying", n);
 		d->reconcile_failing = true;
-		loop_timer_arm(d->reconcile_timer, RETRY_INTERVAL_USEC);
+		/* A peer the kernel refuses fails every pass until something changes: back off. */
+		loop_timer_arm(d->reconcile_timer, backoff_next(&d->reconcile_retry, random_u32()));
 		first_reconcile_done(d, r);
 		return 0;
 	}
 	if (d->reconcile_failing)
 		log_info("Reconciling %zu peers succeeded again", n);
 	d->reconcile_failing = false;
+	backoff_reset(&d->reconcile_retry);
 	if (r > 0)
 		log_v(2, "Reconciled %zu peers with %d kernel changes", n, r);
 	first_reconcile_done(d, 0);
@@ -1349,6 +1355,8 @@ int daemon_main(const struct flannel_flags *f)
 			goto out;
 	}
 
+	/* A failing reconcile is retried after 1 s, doubling up to 16 s. */
+	backoff_init(&d.reconcile_retry, RETRY_INTERVAL_USEC, RETRY_MAX_USEC);
 	if ((r = loop_add_signal(d.loop, SIGTERM, on_signal, &d, NULL)) < 0 ||
 	    (r = loop_add_signal(d.loop, SIGINT, on_signal, &d, NULL)) < 0 ||
 	    (r = loop_add_signal(d.loop, SIGHUP, on_signal, &d, NULL)) < 0 ||
