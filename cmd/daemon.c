@@ -896,6 +896,11 @@ static int render_metrics(struct daemon *d, struct buf *out)
 		prom_metric_u64(out, "flannel_kube_skipped_objects_total", "counter",
 				"Malformed or oversized Node objects skipped.",
 				ks.watch.skipped_objects + ks.skipped_nodes);
+		size_t n_invalid;
+		(void)kube_mgr_invalid_nodes(d->kube, &n_invalid);
+		prom_metric_u64(out, "flannel_kube_invalid_nodes", "gauge",
+				"Flannel nodes whose lease cannot be built (see flanneld status).",
+				n_invalid);
 		prom_metric(out, "flannel_kube_last_sync_timestamp_seconds", "gauge",
 			    "Time of the last successful LIST or watch event.",
 			    (double)ks.watch.last_sync_realtime_usec / (double)USEC_PER_SEC);
@@ -1079,6 +1084,20 @@ static int render_status(struct daemon *d, bool json, struct buf *out)
 	}
 	rep.peers = rows;
 	rep.n_peers = n;
+
+	_cleanup_free_ struct status_invalid *invalid = NULL;
+	if (d->kube) {
+		size_t n_inv;
+		const struct kube_invalid_node *inv = kube_mgr_invalid_nodes(d->kube, &n_inv);
+
+		invalid = calloc(n_inv ? n_inv : 1, sizeof(*invalid));
+		if (!invalid)
+			return -ENOMEM;
+		for (size_t i = 0; i < n_inv; i++)
+			invalid[i] = (struct status_invalid){inv[i].name, inv[i].error};
+		rep.invalid = invalid;
+		rep.n_invalid = n_inv;
+	}
 
 	/* Oldest first. */
 	for (size_t i = 0; i < d->n_errors; i++)

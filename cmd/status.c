@@ -124,6 +124,13 @@ int status_render_text(const struct status_report *r, struct buf *out)
 		render_peer_rows(r, out, true);
 	}
 
+	if (r->n_invalid > 0) {
+		buf_printf(out, "\nInvalid nodes (no kernel entry made from them): %zu\n",
+			   r->n_invalid);
+		for (size_t i = 0; i < r->n_invalid; i++)
+			buf_printf(out, "  %s  %s\n", r->invalid[i].name, r->invalid[i].error);
+	}
+
 	if (r->network_policy) {
 		buf_puts(out, "\n");
 		buf_puts(out, r->network_policy);
@@ -217,6 +224,15 @@ int status_render_json(const struct status_report *r, struct buf *out)
 		if (p->expected6)
 			cJSON_AddItemToObject(o, "ipv6", entries_json(p->expected6, p->present6));
 		cJSON_AddItemToArray(peers, o);
+	}
+	if (r->n_invalid > 0) {
+		cJSON *inv = cJSON_AddArrayToObject(root, "invalidNodes");
+		for (size_t i = 0; inv && i < r->n_invalid; i++) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "name", r->invalid[i].name);
+			cJSON_AddStringToObject(o, "error", r->invalid[i].error);
+			cJSON_AddItemToArray(inv, o);
+		}
 	}
 	if (r->network_policy) {
 		/* the engine's text view, one array element per line */

@@ -34,6 +34,12 @@ struct status_peer {
 	char problem[160];
 };
 
+/* A node that is not a peer because its object is invalid. */
+struct status_invalid {
+	const char *name;
+	const char *error;
+};
+
 struct status_error {
 	uint64_t when_usec; /* CLOCK_REALTIME */
 	char text[240];
@@ -52,6 +58,8 @@ struct status_report {
 	uint64_t reconciles, drift_found, drift_repaired;
 	const struct status_peer *peers;
 	size_t n_peers;
+	const struct status_invalid *invalid; /* sorted by name */
+	size_t n_invalid;
 	const struct status_error *errors; /* oldest first */
 	size_t n_errors;
 	/* --network-policy: the engine's view, one line per local pod (NULL: off) */

@@ -60,6 +60,10 @@ struct kube_mgr {
 	struct kube_request *patch_req;
 
 	uint64_t patches, patch_failures, skipped_nodes;
+	/* Flannel nodes whose lease cannot be built, sorted by name: logged once
+	 * per distinct error, listed in the status until fixed or deleted. */
+	struct kube_invalid_node *invalid;
+	size_t n_invalid, cap_invalid;
 };
 
 static void maybe_publish(struct kube_mgr *m);
@@ -111,6 +115,81 @@ static void set_own(struct kube_mgr *m, struct kube_node *node)
 	maybe_publish(m);
 }
 
+/* Index of name in m->invalid, or -(insertion point) - 1. */
+static ssize_t invalid_find(const struct kube_mgr *m, const char *name)
+{
+	size_t lo = 0, hi = m->n_invalid;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, m->invalid[mid].name);
+		if (c == 0)
+			return (ssize_t)mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -(ssize_t)lo - 1;
+}
+
+/* Record node name's error; logs it unless it is the one already recorded. */
+static void invalid_set(struct kube_mgr *m, const char *name, const char *error)
+{
+	ssize_t i = invalid_find(m, name);
+	char *e;
+
+	if (i >= 0 && strcmp(m->invalid[i].error, error) == 0)
+		return;
+	log_warn("Error turning node \"%s\" to lease: %s, skipping it%s", name, error,
+		 lease_set_find(m->peers, name) ? "; its previous lease is kept" : "");
+	e = strdup(error);
+	if (!e)
+		return;
+	if (i >= 0) {
+		free(m->invalid[i].error);
+		m->invalid[i].error = e;
+		return;
+	}
+	if (m->n_invalid == m->cap_invalid) {
+		size_t cap = m->cap_invalid ? 2 * m->cap_invalid : 8;
+		struct kube_invalid_node *a = reallocarray(m->invalid, cap, sizeof(*a));
+		if (!a) {
+			free(e);
+			return;
+		}
+		m->invalid = a;
+		m->cap_invalid = cap;
+	}
+	i = -i - 1;
+	memmove(&m->invalid[i + 1], &m->invalid[i],
+		(m->n_invalid - (size_t)i) * sizeof(*m->invalid));
+	m->invalid[i] = (struct kube_invalid_node){.name = strdup(name), .error = e};
+	if (!m->invalid[i].name) {
+		free(e);
+		memmove(&m->invalid[i], &m->invalid[i + 1],
+			(m->n_invalid - (size_t)i) * sizeof(*m->invalid));
+		return;
+	}
+	m->n_invalid++;
+}
+
+/* Node name is valid again, or gone. */
+static void invalid_clear(struct kube_mgr *m, const char *name, bool deleted)
+{
+	ssize_t i = invalid_find(m, name);
+
+	if (i < 0)
+		return;
+	if (!deleted)
+		log_info("Node \"%s\" has a valid lease again", name);
+	free(m->invalid[i].name);
+	free(m->invalid[i].error);
+	m->n_invalid--;
+	memmove(&m->invalid[i], &m->invalid[i + 1],
+		(m->n_invalid - (size_t)i) * sizeof(*m->invalid));
+}
+
 static void node_freep(struct kube_node **n)
 {
 	if (*n)
@@ -131,15 +210,16 @@ static void on_upsert(const char *key, void *obj, void *userdata)
 	}
 	r = kube_node_to_lease(node, &m->lease, &l, &err);
 	if (r == -ENOENT) {
+		invalid_clear(m, node->name, true);
 		lease_set_remove(m->peers, node->name);
 		return;
 	}
 	if (r < 0) {
 		m->skipped_nodes++;
-		log_warn("Error turning node \"%s\" to lease: %s, skipping it", node->name,
-			 err.text);
+		invalid_set(m, node->name, err.text);
 		return;
 	}
+	invalid_clear(m, node->name, false);
 	r = lease_set_upsert(m->peers, &l);
 	if (r < 0)
 		log_error_errno(r, "Failed to record the lease of node \"%s\"", node->name);
@@ -158,6 +238,7 @@ static void on_remove(const char *name, void *userdata) /* node keys are names *
 		}
 		return;
 	}
+	invalid_clear(m, name, true);
 	lease_set_remove(m->peers, name);
 }
 
@@ -520,8 +601,20 @@ struct kube_mgr *kube_mgr_free(struct kube_mgr *m)
 	free(m->node_name);
 	free(m->pod_name);
 	free(m->pod_namespace);
+	while (m->n_invalid > 0) {
+		m->n_invalid--;
+		free(m->invalid[m->n_invalid].name);
+		free(m->invalid[m->n_invalid].error);
+	}
+	free(m->invalid);
 	free(m);
 	return NULL;
+}
+
+const struct kube_invalid_node *kube_mgr_invalid_nodes(const struct kube_mgr *m, size_t *ret_n)
+{
+	*ret_n = m->n_invalid;
+	return m->invalid;
 }
 
 const char *kube_mgr_node_name(const struct kube_mgr *m)

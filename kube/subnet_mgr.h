@@ -73,6 +73,13 @@ int kube_mgr_start(struct kube_mgr *m);
 /* NULL until known. */
 const char *kube_mgr_node_name(const struct kube_mgr *m);
 const struct lease_set *kube_mgr_peers(const struct kube_mgr *m);
+/* A flannel node whose lease cannot be built (bad podCIDR, annotation, ...). */
+struct kube_invalid_node {
+	char *name;
+	char *error; /* names the field */
+};
+/* Those nodes, sorted by name; borrowed until the next callback. */
+const struct kube_invalid_node *kube_mgr_invalid_nodes(const struct kube_mgr *m, size_t *ret_n);
 /* NULL until the own node has been seen. Borrowed until the next callback. */
 const struct kube_node *kube_mgr_own_node(const struct kube_mgr *m);
 /* The own lease (name + subnets). -ENOENT: own node not seen yet;

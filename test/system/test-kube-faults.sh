@@ -11,7 +11,9 @@
 #   4. a node with a malformed backend-data annotation, a node whose podCIDR is
 #      outside the Network and a broken JSON line in the watch stream are each
 #      skipped with one warning naming the node and the field (or the stream);
-#      every other peer is unaffected and the watch goes on;
+#      every other peer is unaffected and the watch goes on; they are listed
+#      in `flanneld status` with their error and in flannel_kube_invalid_nodes
+#      until deleted, and an unchanged error is not logged again;
 #   5. nodes deleted while the agents are cut off from the server are removed:
 #      node-4 through the replayed DELETED event, node-3 by its absence from
 #      the relist after a compaction; exactly their route, neighbour and FDB
@@ -189,8 +191,32 @@ for n in 1 2 3; do
 done
 ping_pods 1 2 3
 ok "malformed annotations, foreign podCIDR, broken watch line: one warning each, peers unaffected"
+
+# The invalid nodes are listed in the status (with the field) and counted; a new
+# event with the same error is not logged again, a different error is.
+invalid_listed() { # N NODE REGEX
+	output_has "^  $2  .*$3" in_node "$1" "$FLANNELD" status
+}
+kctl modify-node name=node-6 "annotations.$A/public-ip=203.0.113.66" >/dev/null
+kctl modify-node name=node-5 "annotations.$A/backend-data=$(json_str '{"VNI":1,"VtepMAC":"still-bad"}')" >/dev/null
+for n in 1 2 3; do
+	wait_for 30 "node $n to list node-5's new error" invalid_listed "$n" node-5 'VtepMAC.*still-bad'
+	invalid_listed "$n" node-6 '198\.51\.100\.0/24' || fail "node $n: status does not list node-6 as invalid"
+	[ "$(metric "$n" flannel_kube_invalid_nodes)" = 2 ] || fail "node $n: flannel_kube_invalid_nodes is not 2"
+	log_since "$n" >"$WORK/log-$n"
+	[ "$(grep -c '^W.*node "node-6"' "$WORK/log-$n")" = 1 ] ||
+		fail "node $n: node-6's unchanged error logged again: $(cat "$WORK/log-$n")"
+	[ "$(grep -c '^W.*node "node-5"' "$WORK/log-$n")" = 2 ] ||
+		fail "node $n: node-5's new error not logged once: $(cat "$WORK/log-$n")"
+done
 kctl delete-node name=node-5 >/dev/null
 kctl delete-node name=node-6 >/dev/null
+no_invalid() { [ "$(metric "$1" flannel_kube_invalid_nodes)" = 0 ]; }
+for n in 1 2 3; do
+	wait_for 30 "node $n to forget the deleted invalid nodes" no_invalid "$n"
+	! output_has "Invalid nodes" in_node "$n" "$FLANNELD" status || fail "node $n still lists invalid nodes"
+done
+ok "invalid nodes: listed in the status with their error and counted until deleted; an error logged once"
 
 # ---- 5. nodes deleted while the agents are disconnected ---------------------------
 # node-4: the server comes back with its watch cache, the DELETED event is replayed.
