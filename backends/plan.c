@@ -702,7 +702,7 @@ static void buckets_done(struct entries *buckets)
  * are a function of the lease, st and the state's parameters (rec_ent).
  */
 struct peer_rec {
-	struct lease lease;
+	struct lease *lease; /* lease_dup */
 	struct plan_peer st; /* missing: failed ops (plan_state_mark_missing) */
 	uint64_t hash;	     /* sum of the entries' hashes */
 };
@@ -749,7 +749,7 @@ static void subnet_key(const struct peer_rec *r, int fi, uint8_t key[static KEY_
 	struct ip_addr pub;
 
 	memset(key, 0, KEY_LEN);
-	if (peer_subnet(&r->lease, fi, &subnet, &pub))
+	if (peer_subnet(r->lease, fi, &subnet, &pub))
 		memcpy(key, subnet.addr.bytes, 16);
 }
 
@@ -757,7 +757,7 @@ static void subnet_key(const struct peer_rec *r, int fi, uint8_t key[static KEY_
 static void link_key(const struct plan_state *s, const struct peer_rec *r, int fi,
 		     uint8_t key[static KEY_LEN])
 {
-	(void)peer_link_key(&s->params.fam[fi], &r->lease, fi, key);
+	(void)peer_link_key(&s->params.fam[fi], r->lease, fi, key);
 }
 
 static bool has_subnet_key(const struct peer_rec *r, int fi)
@@ -862,12 +862,20 @@ static int keysets_build(struct plan_state *s)
 	return 0;
 }
 
+static void rec_free(struct peer_rec *r)
+{
+	if (!r)
+		return;
+	lease_free(r->lease);
+	free(r);
+}
+
 void plan_state_free(struct plan_state *s)
 {
 	if (!s)
 		return;
 	for (size_t k = 0; k < s->n_recs; k++)
-		free(s->recs[k]);
+		rec_free(s->recs[k]);
 	free(s->recs);
 	for (int fi = 0; fi < 2; fi++) {
 		free(s->subnets[fi].v);
@@ -958,8 +966,8 @@ static int state_new(const struct plan_params *p, const struct lease *const *pee
 			r = -ENOMEM;
 			break;
 		}
-		s->recs[k]->lease = *peers[k];
 		s->n_recs = k + 1;
+		r = lease_dup(peers[k], &s->recs[k]->lease);
 	}
 	s->recs_cap = n ? n : 1;
 	if (r < 0) {
@@ -1069,16 +1077,25 @@ static const struct entry *rec_ent(const struct params_copy *pc, const struct pe
 
 	if (!(r->st.want & PLAN_BIT(kind, fi)))
 		return NULL;
-	if (!peer_entry(f, pc->proto, &r->lease, peer_direct(f, &r->st, fi), fi, kind, tmp))
+	if (!peer_entry(f, pc->proto, r->lease, peer_direct(f, &r->st, fi), fi, kind, tmp))
 		return NULL;
 	return tmp;
 }
 
-/* One peer's status and entry hash, as build_desired would give them without conflicts. */
-static void rec_plan(const struct plan_params *p, const struct lease *l, struct peer_rec *rec)
+/* A record of a peer with its status and entry hash, as build_desired would give them
+ * without conflicts. */
+static int rec_plan(const struct plan_params *p, const struct lease *l, struct peer_rec **ret)
 {
-	memset(rec, 0, sizeof(*rec));
-	rec->lease = *l;
+	struct peer_rec *rec = calloc(1, sizeof(*rec));
+	int r;
+
+	if (!rec)
+		return -ENOMEM;
+	r = lease_dup(l, &rec->lease);
+	if (r < 0) {
+		free(rec);
+		return r;
+	}
 	for (int fi = 0; fi < 2; fi++) {
 		const struct plan_family *f = &p->fam[fi];
 		unsigned want = peer_wants(p, fi, l, &rec->st);
@@ -1094,6 +1111,8 @@ static void rec_plan(const struct plan_params *p, const struct lease *l, struct 
 				rec->hash += entry_hash1(&e);
 		}
 	}
+	*ret = rec;
+	return 0;
 }
 
 /* A peer that is new, gone (new == NULL) or different (both). */
@@ -1268,7 +1287,7 @@ static int keys_commit(struct plan_state *s, const struct change *c, size_t n)
 static void changes_release(struct change *c, size_t n)
 {
 	for (size_t j = 0; j < n; j++) {
-		free(c[j].old);
+		rec_free(c[j].old);
 		c[j].old = NULL;
 		c[j].new = NULL;
 	}
@@ -1335,11 +1354,11 @@ static int update_per_peer(struct plan_state *s, const struct plan_params *p,
 	if (!recs)
 		return -ENOMEM;
 	while (i < s->n_recs || k < n) {
-		int cmp = i == s->n_recs ? 1
-			  : k == n
-				  ? -1
-				  : strncmp(s->recs[i]->lease.name, peers[k]->name, LEASE_NAME_MAX);
-		if (cmp == 0 && lease_equal(&s->recs[i]->lease, peers[k])) {
+		int cmp =
+			i == s->n_recs ? 1
+			: k == n       ? -1
+				 : strncmp(s->recs[i]->lease->name, peers[k]->name, LEASE_NAME_MAX);
+		if (cmp == 0 && lease_equal(s->recs[i]->lease, peers[k])) {
 			recs[k++] = s->recs[i++];
 			continue;
 		}
@@ -1351,12 +1370,9 @@ static int update_per_peer(struct plan_state *s, const struct plan_params *p,
 		if (cmp <= 0)
 			i++;
 		if (cmp >= 0) {
-			c[n_c].new = malloc(sizeof(struct peer_rec));
-			if (!c[n_c].new) {
-				r = -ENOMEM;
+			r = rec_plan(p, peers[k], &c[n_c].new);
+			if (r < 0)
 				goto out;
-			}
-			rec_plan(p, peers[k], c[n_c].new);
 			c[n_c].k = k;
 			recs[k++] = c[n_c].new;
 		}
@@ -1375,7 +1391,7 @@ static int update_per_peer(struct plan_state *s, const struct plan_params *p,
 	r = plan_hand_over(s, &plan, ret);
 out:
 	for (size_t j = 0; j < n_c; j++)
-		free(c[j].new);
+		rec_free(c[j].new);
 	plan_done(&plan);
 	return r;
 }
@@ -1402,12 +1418,12 @@ static size_t recs_lower(const struct plan_state *s, const char *name, bool *fou
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (strncmp(s->recs[mid]->lease.name, name, LEASE_NAME_MAX) < 0)
+		if (strncmp(s->recs[mid]->lease->name, name, LEASE_NAME_MAX) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	*found = lo < s->n_recs && strncmp(s->recs[lo]->lease.name, name, LEASE_NAME_MAX) == 0;
+	*found = lo < s->n_recs && strncmp(s->recs[lo]->lease->name, name, LEASE_NAME_MAX) == 0;
 	return lo;
 }
 
@@ -1419,7 +1435,7 @@ static void recs_commit(struct plan_state *s, const struct change *c, size_t n)
 {
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t j = 0; j < n; j++) {
-			const char *name = (c[j].old ? c[j].old : c[j].new)->lease.name;
+			const char *name = (c[j].old ? c[j].old : c[j].new)->lease->name;
 			bool found;
 			size_t i;
 
@@ -1472,18 +1488,15 @@ static int update_hinted(struct plan_state *s, const struct plan_params *p,
 		i = recs_lower(s, names[j], &in_recs);
 		if (!in_peers && !in_recs)
 			continue;
-		if (in_peers && in_recs && lease_equal(&s->recs[i]->lease, peers[k]))
+		if (in_peers && in_recs && lease_equal(s->recs[i]->lease, peers[k]))
 			continue;
 		if (n_c == PLAN_PER_PEER_MAX)
 			goto out;
 		c[n_c] = (struct change){.old = in_recs ? s->recs[i] : NULL, .k = k};
 		if (in_peers) {
-			c[n_c].new = malloc(sizeof(struct peer_rec));
-			if (!c[n_c].new) {
-				r = -ENOMEM;
+			r = rec_plan(p, peers[k], &c[n_c].new);
+			if (r < 0)
 				goto out;
-			}
-			rec_plan(p, peers[k], c[n_c].new);
 		}
 		n_after += in_peers && !in_recs;
 		n_after -= in_recs && !in_peers;
@@ -1513,7 +1526,7 @@ static int update_hinted(struct plan_state *s, const struct plan_params *p,
 	r = plan_hand_over(s, &plan, ret);
 out:
 	for (size_t j = 0; j < n_c; j++)
-		free(c[j].new);
+		rec_free(c[j].new);
 	plan_done(&plan);
 	return r;
 }
@@ -1789,12 +1802,12 @@ size_t plan_state_n_peers(const struct plan_state *s)
 const char *plan_state_peer(const struct plan_state *s, size_t k, struct plan_peer *ret)
 {
 	*ret = s->recs[k]->st;
-	return s->recs[k]->lease.name;
+	return s->recs[k]->lease->name;
 }
 
 const struct lease *plan_state_lease(const struct plan_state *s, size_t k)
 {
-	return &s->recs[k]->lease;
+	return s->recs[k]->lease;
 }
 
 bool plan_state_find(const struct plan_state *s, const char *name, struct plan_peer *ret)
@@ -1806,7 +1819,7 @@ bool plan_state_find(const struct plan_state *s, const char *name, struct plan_p
 		i = recs_lower(s, name, &found);
 	else
 		for (i = 0; i < s->n_recs && !found;)
-			if (strncmp(s->recs[i]->lease.name, name, LEASE_NAME_MAX) == 0)
+			if (strncmp(s->recs[i]->lease->name, name, LEASE_NAME_MAX) == 0)
 				found = true;
 			else
 				i++;
