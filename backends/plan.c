@@ -46,6 +46,21 @@ struct entries {
 	size_t n, cap;
 };
 
+/* Room for exactly n more entries (the arrays of a full pass are sized once). */
+static int entries_reserve(struct entries *e, size_t n)
+{
+	struct entry *p;
+
+	if (e->cap - e->n >= n)
+		return 0;
+	p = reallocarray(e->v, e->n + n, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	e->v = p;
+	e->cap = e->n + n;
+	return 0;
+}
+
 static int entries_push(struct entries *e, const struct entry *x)
 {
 	if (e->n == e->cap) {
@@ -480,12 +495,26 @@ static int build_desired(const struct plan_params *p, int fi, const struct lease
 	for (size_t j = 0; j < n_idx; j++) {
 		size_t k = idx[j];
 
-		if (conflict[k]) {
-			skip(&pp[k], PLAN_SKIP_CONFLICT);
-			pp[k].want &= ~FAMILY_BITS(fi);
-			(*n_conflicts)++;
+		if (!conflict[k])
 			continue;
-		}
+		skip(&pp[k], PLAN_SKIP_CONFLICT);
+		pp[k].want &= ~FAMILY_BITS(fi);
+		(*n_conflicts)++;
+	}
+	{
+		size_t n = f->has_dev_route ? 1 : 0;
+
+		for (size_t j = 0; j < n_idx; j++)
+			n += (size_t)__builtin_popcount(pp[idx[j]].want & FAMILY_BITS(fi));
+		r = entries_reserve(out, n);
+		if (r < 0)
+			return r;
+	}
+	for (size_t j = 0; j < n_idx; j++) {
+		size_t k = idx[j];
+
+		if (conflict[k])
+			continue;
 		for (int kind = 0; kind < _PLAN_KIND_MAX; kind++) {
 			struct entry e;
 
@@ -524,6 +553,10 @@ static int build_actual(const struct plan_params *p, const struct plan_actual *a
 	const int family = fi == 0 ? AF_INET : AF_INET6;
 	int r;
 
+	/* At most every dumped entry: the caller dumped what is ours. */
+	r = entries_reserve(out, a->n_neighs + a->n_fdbs + a->n_routes + a->n_wg_peers);
+	if (r < 0)
+		return r;
 	for (size_t k = 0; k < a->n_neighs; k++) {
 		struct entry e = {.kind = PLAN_NEIGH, .family = family, .peer = -1};
 		if (a->neighs[k].ip.family != family)
@@ -560,17 +593,39 @@ static int build_actual(const struct plan_params *p, const struct plan_actual *a
 	return 0;
 }
 
-/* Ops are gathered per (action, kind, family) and concatenated in order. */
+/*
+ * Ops are gathered per (action, kind, family) and concatenated in order. A
+ * bucket refers to the entries (desired or dumped) the ops come from, which
+ * live until the ops are made: a first pass holds the entries once, not
+ * twice.
+ */
 #define N_BUCKETS (2 * _PLAN_KIND_MAX * 2)
+
+struct bucket {
+	const struct entry **v;
+	size_t n, cap;
+};
 
 static size_t bucket_of(enum plan_action action, enum plan_kind kind, int fi)
 {
 	return ((size_t)action * _PLAN_KIND_MAX + (size_t)kind) * 2 + (size_t)fi;
 }
 
-static int emit(struct entries *buckets, enum plan_action action, const struct entry *e, int fi)
+static int emit(struct bucket *buckets, enum plan_action action, const struct entry *e, int fi)
 {
-	return entries_push(&buckets[bucket_of(action, e->kind, fi)], e);
+	struct bucket *b = &buckets[bucket_of(action, e->kind, fi)];
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 16;
+		const struct entry **v = reallocarray(b->v, cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n++] = e;
+	return 0;
 }
 
 static int entry_kind_cmp(const void *x, const void *y)
@@ -581,8 +636,9 @@ static int entry_kind_cmp(const void *x, const void *y)
 	return entry_sort_cmp(a, b);
 }
 
+/* want and have must outlive the buckets' use (ops_from_buckets). */
 static int diff_family(struct entries *want, struct entries *have, int fi, struct plan *plan,
-		       struct entries *buckets)
+		       struct bucket *buckets)
 {
 	size_t i = 0, j = 0;
 	int r;
@@ -636,17 +692,18 @@ static int diff_family(struct entries *want, struct entries *have, int fi, struc
 }
 
 /*
- * The ops of the buckets: adds peer, neighbour, FDB, route; deletes route,
- * FDB, neighbour, peer. Each bucket is freed once copied, so that the ops and the
- * entries they come from are not both held in full (thousands of them on a
- * first pass).
+ * The ops of the buckets, in one array of their final size: adds peer,
+ * neighbour, FDB, route; deletes route, FDB, neighbour, peer.
  */
-static int ops_from_buckets(struct entries *buckets, struct plan *plan)
+static int ops_from_buckets(const struct bucket *buckets, struct plan *plan)
 {
 	static const enum plan_kind add_order[] = {PLAN_PEER, PLAN_NEIGH, PLAN_FDB, PLAN_ROUTE};
 	static const enum plan_kind del_order[] = {PLAN_ROUTE, PLAN_FDB, PLAN_NEIGH, PLAN_PEER};
+	size_t n = 0;
 
-	plan->ops = calloc(1, sizeof(*plan->ops));
+	for (size_t b = 0; b < N_BUCKETS; b++)
+		n += buckets[b].n;
+	plan->ops = calloc(n ? n : 1, sizeof(*plan->ops));
 	if (!plan->ops)
 		return -ENOMEM;
 	for (int pass = 0; pass < 2; pass++) {
@@ -654,41 +711,34 @@ static int ops_from_buckets(struct entries *buckets, struct plan *plan)
 		const enum plan_kind *order = pass == 0 ? add_order : del_order;
 		for (int o = 0; o < _PLAN_KIND_MAX; o++)
 			for (int fi = 0; fi < 2; fi++) {
-				struct entries *e = &buckets[bucket_of(action, order[o], fi)];
-				struct plan_op *ops;
+				const struct bucket *e = &buckets[bucket_of(action, order[o], fi)];
 
-				if (e->n == 0)
-					continue;
-				ops = reallocarray(plan->ops, plan->n_ops + e->n, sizeof(*ops));
-				if (!ops)
-					return -ENOMEM;
-				plan->ops = ops;
 				for (size_t k = 0; k < e->n; k++) {
+					const struct entry *x = e->v[k];
 					struct plan_op *op = &plan->ops[plan->n_ops++];
+
 					*op = (struct plan_op){
 						.action = action,
-						.kind = e->v[k].kind,
-						.family = e->v[k].family,
-						.peer = action == PLAN_DELETE ? -1 : e->v[k].peer};
+						.kind = x->kind,
+						.family = x->family,
+						.peer = action == PLAN_DELETE ? -1 : x->peer};
 					if (op->kind == PLAN_NEIGH)
-						op->neigh = e->v[k].neigh;
+						op->neigh = x->neigh;
 					else if (op->kind == PLAN_FDB)
-						op->fdb = e->v[k].fdb;
+						op->fdb = x->fdb;
 					else if (op->kind == PLAN_PEER)
-						op->wg = e->v[k].wg;
+						op->wg = x->wg;
 					else
-						op->route = e->v[k].route;
+						op->route = x->route;
 					if (action == PLAN_DELETE)
 						plan->n_stale++;
 				}
-				free(e->v);
-				*e = (struct entries){0};
 			}
 	}
 	return 0;
 }
 
-static void buckets_done(struct entries *buckets)
+static void buckets_done(struct bucket *buckets)
 {
 	for (size_t b = 0; b < N_BUCKETS; b++)
 		free(buckets[b].v);
@@ -990,7 +1040,8 @@ static int compute(const struct plan_params *p, const struct lease *const *peers
 		   struct plan_state **ret_state)
 {
 	_cleanup_(plan_state_freep) struct plan_state *st = NULL;
-	struct entries buckets[N_BUCKETS] = {{0}};
+	struct bucket buckets[N_BUCKETS] = {{0}};
+	struct entries want[2] = {{0}}, have[2] = {{0}};
 	struct plan plan = {0};
 	size_t n_conflicts = 0;
 	int r = 0;
@@ -1005,30 +1056,30 @@ static int compute(const struct plan_params *p, const struct lease *const *peers
 		r = state_new(p, peers, n_peers, &st);
 
 	for (int fi = 0; fi < 2 && r >= 0; fi++) {
-		struct entries want = {0}, have = {0};
-
 		if (!p->fam[fi].enabled)
 			continue;
-		r = build_desired(p, fi, peers, n_peers, plan.peers, &want, &n_conflicts);
+		r = build_desired(p, fi, peers, n_peers, plan.peers, &want[fi], &n_conflicts);
 		if (r >= 0) {
 			/* A sum: the hash does not depend on the order of peers or entries. */
-			for (size_t k = 0; k < want.n; k++) {
-				uint64_t h = entry_hash1(&want.v[k]);
+			for (size_t k = 0; k < want[fi].n; k++) {
+				uint64_t h = entry_hash1(&want[fi].v[k]);
 				plan.desired_hash += h;
-				if (st && want.v[k].peer >= 0)
-					st->recs[want.v[k].peer]->hash += h;
+				if (st && want[fi].v[k].peer >= 0)
+					st->recs[want[fi].v[k].peer]->hash += h;
 			}
-			plan.n_desired += want.n;
-			r = build_actual(p, &actual[fi], fi, &have);
+			plan.n_desired += want[fi].n;
+			r = build_actual(p, &actual[fi], fi, &have[fi]);
 		}
 		if (r >= 0)
-			r = diff_family(&want, &have, fi, &plan, buckets);
-		free(want.v);
-		free(have.v);
+			r = diff_family(&want[fi], &have[fi], fi, &plan, buckets);
 	}
 	if (r >= 0)
 		r = ops_from_buckets(buckets, &plan);
 	buckets_done(buckets);
+	for (int fi = 0; fi < 2; fi++) {
+		free(want[fi].v);
+		free(have[fi].v);
+	}
 	if (r >= 0 && st) {
 		for (size_t k = 0; k < n_peers; k++) {
 			st->recs[k]->st = plan.peers[k];
@@ -1202,11 +1253,22 @@ static const struct entry *key_had(const struct params_copy *pc, const struct ch
  * (its own, or one moving from another changed peer) does not already
  * satisfy are replaced; its old entries whose key no changed peer wants any
  * more are deleted. Unchanged peers cannot share a key with them (checked
- * by collides()), so this is the sort-merge's result.
+ * by collides()), so this is the sort-merge's result. The entries are kept
+ * in store, which the buckets refer to.
  */
 static int emit_changes(const struct params_copy *pc, const struct change *c, size_t n,
-			struct entries *buckets)
+			struct entries *store, struct bucket *buckets)
 {
+	size_t most = 0;
+	int r;
+
+	/* At most each old and each new entry: store never moves once reserved. */
+	for (size_t j = 0; j < n; j++)
+		most += (size_t)(c[j].old ? __builtin_popcount(c[j].old->st.want) : 0) +
+			(size_t)(c[j].new ? __builtin_popcount(c[j].new->st.want) : 0);
+	r = entries_reserve(store, most);
+	if (r < 0)
+		return r;
 	for (size_t j = 0; j < n; j++)
 		for (int fi = 0; fi < 2; fi++)
 			for (int kind = 0; kind < _PLAN_KIND_MAX; kind++) {
@@ -1215,20 +1277,22 @@ static int emit_changes(const struct params_copy *pc, const struct change *c, si
 				const struct entry *oe =
 					o ? rec_ent(pc, o, fi, (enum plan_kind)kind, &old_tmp)
 					  : NULL;
-				int r;
 
 				if (w && rec_ent(pc, w, fi, (enum plan_kind)kind, &e)) {
 					const struct entry *had =
 						key_had(pc, c, n, fi, &e, &had_tmp);
 					if (!had || !entry_satisfies(had, &e)) {
 						e.peer = (ssize_t)c[j].k;
-						r = emit(buckets, PLAN_REPLACE, &e, fi);
+						store->v[store->n] = e;
+						r = emit(buckets, PLAN_REPLACE,
+							 &store->v[store->n++], fi);
 						if (r < 0)
 							return r;
 					}
 				}
 				if (oe && !key_wanted(pc, c, n, fi, oe)) {
-					r = emit(buckets, PLAN_DELETE, oe, fi);
+					store->v[store->n] = *oe;
+					r = emit(buckets, PLAN_DELETE, &store->v[store->n++], fi);
 					if (r < 0)
 						return r;
 				}
@@ -1326,14 +1390,16 @@ static int plan_hand_over(const struct plan_state *s, struct plan *plan, struct 
 static int plan_changes(const struct plan_state *s, const struct change *c, size_t n_c,
 			struct plan *plan)
 {
-	struct entries buckets[N_BUCKETS] = {{0}};
+	struct bucket buckets[N_BUCKETS] = {{0}};
+	struct entries store = {0};
 	int r;
 
 	plan->n_planned = n_c;
-	r = emit_changes(&s->params, c, n_c, buckets);
+	r = emit_changes(&s->params, c, n_c, &store, buckets);
 	if (r >= 0)
 		r = ops_from_buckets(buckets, plan);
 	buckets_done(buckets);
+	free(store.v);
 	return r;
 }
 
