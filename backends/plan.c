@@ -46,6 +46,21 @@ struct entries {
 	size_t n, cap;
 };
 
+/* Room for exactly n more entries (the arrays of a full pass are sized once). */
+static int entries_reserve(struct entries *e, size_t n)
+{
+	struct entry *p;
+
+	if (e->cap - e->n >= n)
+		return 0;
+	p = reallocarray(e->v, e->n + n, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	e->v = p;
+	e->cap = e->n + n;
+	return 0;
+}
+
 static int entries_push(struct entries *e, const struct entry *x)
 {
 	if (e->n == e->cap) {
@@ -480,12 +495,26 @@ static int build_desired(const struct plan_params *p, int fi, const struct lease
 	for (size_t j = 0; j < n_idx; j++) {
 		size_t k = idx[j];
 
-		if (conflict[k]) {
-			skip(&pp[k], PLAN_SKIP_CONFLICT);
-			pp[k].want &= ~FAMILY_BITS(fi);
-			(*n_conflicts)++;
+		if (!conflict[k])
 			continue;
-		}
+		skip(&pp[k], PLAN_SKIP_CONFLICT);
+		pp[k].want &= ~FAMILY_BITS(fi);
+		(*n_conflicts)++;
+	}
+	{
+		size_t n = f->has_dev_route ? 1 : 0;
+
+		for (size_t j = 0; j < n_idx; j++)
+			n += (size_t)__builtin_popcount(pp[idx[j]].want & FAMILY_BITS(fi));
+		r = entries_reserve(out, n);
+		if (r < 0)
+			return r;
+	}
+	for (size_t j = 0; j < n_idx; j++) {
+		size_t k = idx[j];
+
+		if (conflict[k])
+			continue;
 		for (int kind = 0; kind < _PLAN_KIND_MAX; kind++) {
 			struct entry e;
 
@@ -524,6 +553,10 @@ static int build_actual(const struct plan_params *p, const struct plan_actual *a
 	const int family = fi == 0 ? AF_INET : AF_INET6;
 	int r;
 
+	/* At most every dumped entry: the caller dumped what is ours. */
+	r = entries_reserve(out, a->n_neighs + a->n_fdbs + a->n_routes + a->n_wg_peers);
+	if (r < 0)
+		return r;
 	for (size_t k = 0; k < a->n_neighs; k++) {
 		struct entry e = {.kind = PLAN_NEIGH, .family = family, .peer = -1};
 		if (a->neighs[k].ip.family != family)
@@ -560,17 +593,39 @@ static int build_actual(const struct plan_params *p, const struct plan_actual *a
 	return 0;
 }
 
-/* Ops are gathered per (action, kind, family) and concatenated in order. */
+/*
+ * Ops are gathered per (action, kind, family) and concatenated in order. A
+ * bucket refers to the entries (desired or dumped) the ops come from, which
+ * live until the ops are made: a first pass holds the entries once, not
+ * twice.
+ */
 #define N_BUCKETS (2 * _PLAN_KIND_MAX * 2)
+
+struct bucket {
+	const struct entry **v;
+	size_t n, cap;
+};
 
 static size_t bucket_of(enum plan_action action, enum plan_kind kind, int fi)
 {
 	return ((size_t)action * _PLAN_KIND_MAX + (size_t)kind) * 2 + (size_t)fi;
 }
 
-static int emit(struct entries *buckets, enum plan_action action, const struct entry *e, int fi)
+static int emit(struct bucket *buckets, enum plan_action action, const struct entry *e, int fi)
 {
-	return entries_push(&buckets[bucket_of(action, e->kind, fi)], e);
+	struct bucket *b = &buckets[bucket_of(action, e->kind, fi)];
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 16;
+		const struct entry **v = reallocarray(b->v, cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n++] = e;
+	return 0;
 }
 
 static int entry_kind_cmp(const void *x, const void *y)
@@ -581,8 +636,9 @@ static int entry_kind_cmp(const void *x, const void *y)
 	return entry_sort_cmp(a, b);
 }
 
+/* want and have must outlive the buckets' use (ops_from_buckets). */
 static int diff_family(struct entries *want, struct entries *have, int fi, struct plan *plan,
-		       struct entries *buckets)
+		       struct bucket *buckets)
 {
 	size_t i = 0, j = 0;
 	int r;
@@ -636,17 +692,18 @@ static int diff_family(struct entries *want, struct entries *have, int fi, struc
 }
 
 /*
- * The ops of the buckets: adds peer, neighbour, FDB, route; deletes route,
- * FDB, neighbour, peer. Each bucket is freed once copied, so that the ops and the
- * entries they come from are not both held in full (thousands of them on a
- * first pass).
+ * The ops of the buckets, in one array of their final size: adds peer,
+ * neighbour, FDB, route; deletes route, FDB, neighbour, peer.
  */
-static int ops_from_buckets(struct entries *buckets, struct plan *plan)
+static int ops_from_buckets(const struct bucket *buckets, struct plan *plan)
 {
 	static const enum plan_kind add_order[] = {PLAN_PEER, PLAN_NEIGH, PLAN_FDB, PLAN_ROUTE};
 	static const enum plan_kind del_order[] = {PLAN_ROUTE, PLAN_FDB, PLAN_NEIGH, PLAN_PEER};
+	size_t n = 0;
 
-	plan->ops = calloc(1, sizeof(*plan->ops));
+	for (size_t b = 0; b < N_BUCKETS; b++)
+		n += buckets[b].n;
+	plan->ops = calloc(n ? n : 1, sizeof(*plan->ops));
 	if (!plan->ops)
 		return -ENOMEM;
 	for (int pass = 0; pass < 2; pass++) {
@@ -654,41 +711,34 @@ static int ops_from_buckets(struct entries *buckets, struct plan *plan)
 		const enum plan_kind *order = pass == 0 ? add_order : del_order;
 		for (int o = 0; o < _PLAN_KIND_MAX; o++)
 			for (int fi = 0; fi < 2; fi++) {
-				struct entries *e = &buckets[bucket_of(action, order[o], fi)];
-				struct plan_op *ops;
+				const struct bucket *e = &buckets[bucket_of(action, order[o], fi)];
 
-				if (e->n == 0)
-					continue;
-				ops = reallocarray(plan->ops, plan->n_ops + e->n, sizeof(*ops));
-				if (!ops)
-					return -ENOMEM;
-				plan->ops = ops;
 				for (size_t k = 0; k < e->n; k++) {
+					const struct entry *x = e->v[k];
 					struct plan_op *op = &plan->ops[plan->n_ops++];
+
 					*op = (struct plan_op){
 						.action = action,
-						.kind = e->v[k].kind,
-						.family = e->v[k].family,
-						.peer = action == PLAN_DELETE ? -1 : e->v[k].peer};
+						.kind = x->kind,
+						.family = x->family,
+						.peer = action == PLAN_DELETE ? -1 : x->peer};
 					if (op->kind == PLAN_NEIGH)
-						op->neigh = e->v[k].neigh;
+						op->neigh = x->neigh;
 					else if (op->kind == PLAN_FDB)
-						op->fdb = e->v[k].fdb;
+						op->fdb = x->fdb;
 					else if (op->kind == PLAN_PEER)
-						op->wg = e->v[k].wg;
+						op->wg = x->wg;
 					else
-						op->route = e->v[k].route;
+						op->route = x->route;
 					if (action == PLAN_DELETE)
 						plan->n_stale++;
 				}
-				free(e->v);
-				*e = (struct entries){0};
 			}
 	}
 	return 0;
 }
 
-static void buckets_done(struct entries *buckets)
+static void buckets_done(struct bucket *buckets)
 {
 	for (size_t b = 0; b < N_BUCKETS; b++)
 		free(buckets[b].v);
@@ -702,7 +752,7 @@ static void buckets_done(struct entries *buckets)
  * are a function of the lease, st and the state's parameters (rec_ent).
  */
 struct peer_rec {
-	struct lease lease;
+	struct lease *lease; /* lease_dup */
 	struct plan_peer st; /* missing: failed ops (plan_state_mark_missing) */
 	uint64_t hash;	     /* sum of the entries' hashes */
 };
@@ -749,7 +799,7 @@ static void subnet_key(const struct peer_rec *r, int fi, uint8_t key[static KEY_
 	struct ip_addr pub;
 
 	memset(key, 0, KEY_LEN);
-	if (peer_subnet(&r->lease, fi, &subnet, &pub))
+	if (peer_subnet(r->lease, fi, &subnet, &pub))
 		memcpy(key, subnet.addr.bytes, 16);
 }
 
@@ -757,7 +807,7 @@ static void subnet_key(const struct peer_rec *r, int fi, uint8_t key[static KEY_
 static void link_key(const struct plan_state *s, const struct peer_rec *r, int fi,
 		     uint8_t key[static KEY_LEN])
 {
-	(void)peer_link_key(&s->params.fam[fi], &r->lease, fi, key);
+	(void)peer_link_key(&s->params.fam[fi], r->lease, fi, key);
 }
 
 static bool has_subnet_key(const struct peer_rec *r, int fi)
@@ -862,12 +912,20 @@ static int keysets_build(struct plan_state *s)
 	return 0;
 }
 
+static void rec_free(struct peer_rec *r)
+{
+	if (!r)
+		return;
+	lease_free(r->lease);
+	free(r);
+}
+
 void plan_state_free(struct plan_state *s)
 {
 	if (!s)
 		return;
 	for (size_t k = 0; k < s->n_recs; k++)
-		free(s->recs[k]);
+		rec_free(s->recs[k]);
 	free(s->recs);
 	for (int fi = 0; fi < 2; fi++) {
 		free(s->subnets[fi].v);
@@ -958,8 +1016,8 @@ static int state_new(const struct plan_params *p, const struct lease *const *pee
 			r = -ENOMEM;
 			break;
 		}
-		s->recs[k]->lease = *peers[k];
 		s->n_recs = k + 1;
+		r = lease_dup(peers[k], &s->recs[k]->lease);
 	}
 	s->recs_cap = n ? n : 1;
 	if (r < 0) {
@@ -982,7 +1040,8 @@ static int compute(const struct plan_params *p, const struct lease *const *peers
 		   struct plan_state **ret_state)
 {
 	_cleanup_(plan_state_freep) struct plan_state *st = NULL;
-	struct entries buckets[N_BUCKETS] = {{0}};
+	struct bucket buckets[N_BUCKETS] = {{0}};
+	struct entries want[2] = {{0}}, have[2] = {{0}};
 	struct plan plan = {0};
 	size_t n_conflicts = 0;
 	int r = 0;
@@ -997,30 +1056,30 @@ static int compute(const struct plan_params *p, const struct lease *const *peers
 		r = state_new(p, peers, n_peers, &st);
 
 	for (int fi = 0; fi < 2 && r >= 0; fi++) {
-		struct entries want = {0}, have = {0};
-
 		if (!p->fam[fi].enabled)
 			continue;
-		r = build_desired(p, fi, peers, n_peers, plan.peers, &want, &n_conflicts);
+		r = build_desired(p, fi, peers, n_peers, plan.peers, &want[fi], &n_conflicts);
 		if (r >= 0) {
 			/* A sum: the hash does not depend on the order of peers or entries. */
-			for (size_t k = 0; k < want.n; k++) {
-				uint64_t h = entry_hash1(&want.v[k]);
+			for (size_t k = 0; k < want[fi].n; k++) {
+				uint64_t h = entry_hash1(&want[fi].v[k]);
 				plan.desired_hash += h;
-				if (st && want.v[k].peer >= 0)
-					st->recs[want.v[k].peer]->hash += h;
+				if (st && want[fi].v[k].peer >= 0)
+					st->recs[want[fi].v[k].peer]->hash += h;
 			}
-			plan.n_desired += want.n;
-			r = build_actual(p, &actual[fi], fi, &have);
+			plan.n_desired += want[fi].n;
+			r = build_actual(p, &actual[fi], fi, &have[fi]);
 		}
 		if (r >= 0)
-			r = diff_family(&want, &have, fi, &plan, buckets);
-		free(want.v);
-		free(have.v);
+			r = diff_family(&want[fi], &have[fi], fi, &plan, buckets);
 	}
 	if (r >= 0)
 		r = ops_from_buckets(buckets, &plan);
 	buckets_done(buckets);
+	for (int fi = 0; fi < 2; fi++) {
+		free(want[fi].v);
+		free(have[fi].v);
+	}
 	if (r >= 0 && st) {
 		for (size_t k = 0; k < n_peers; k++) {
 			st->recs[k]->st = plan.peers[k];
@@ -1069,16 +1128,25 @@ static const struct entry *rec_ent(const struct params_copy *pc, const struct pe
 
 	if (!(r->st.want & PLAN_BIT(kind, fi)))
 		return NULL;
-	if (!peer_entry(f, pc->proto, &r->lease, peer_direct(f, &r->st, fi), fi, kind, tmp))
+	if (!peer_entry(f, pc->proto, r->lease, peer_direct(f, &r->st, fi), fi, kind, tmp))
 		return NULL;
 	return tmp;
 }
 
-/* One peer's status and entry hash, as build_desired would give them without conflicts. */
-static void rec_plan(const struct plan_params *p, const struct lease *l, struct peer_rec *rec)
+/* A record of a peer with its status and entry hash, as build_desired would give them
+ * without conflicts. */
+static int rec_plan(const struct plan_params *p, const struct lease *l, struct peer_rec **ret)
 {
-	memset(rec, 0, sizeof(*rec));
-	rec->lease = *l;
+	struct peer_rec *rec = calloc(1, sizeof(*rec));
+	int r;
+
+	if (!rec)
+		return -ENOMEM;
+	r = lease_dup(l, &rec->lease);
+	if (r < 0) {
+		free(rec);
+		return r;
+	}
 	for (int fi = 0; fi < 2; fi++) {
 		const struct plan_family *f = &p->fam[fi];
 		unsigned want = peer_wants(p, fi, l, &rec->st);
@@ -1094,6 +1162,8 @@ static void rec_plan(const struct plan_params *p, const struct lease *l, struct 
 				rec->hash += entry_hash1(&e);
 		}
 	}
+	*ret = rec;
+	return 0;
 }
 
 /* A peer that is new, gone (new == NULL) or different (both). */
@@ -1183,11 +1253,22 @@ static const struct entry *key_had(const struct params_copy *pc, const struct ch
  * (its own, or one moving from another changed peer) does not already
  * satisfy are replaced; its old entries whose key no changed peer wants any
  * more are deleted. Unchanged peers cannot share a key with them (checked
- * by collides()), so this is the sort-merge's result.
+ * by collides()), so this is the sort-merge's result. The entries are kept
+ * in store, which the buckets refer to.
  */
 static int emit_changes(const struct params_copy *pc, const struct change *c, size_t n,
-			struct entries *buckets)
+			struct entries *store, struct bucket *buckets)
 {
+	size_t most = 0;
+	int r;
+
+	/* At most each old and each new entry: store never moves once reserved. */
+	for (size_t j = 0; j < n; j++)
+		most += (size_t)(c[j].old ? __builtin_popcount(c[j].old->st.want) : 0) +
+			(size_t)(c[j].new ? __builtin_popcount(c[j].new->st.want) : 0);
+	r = entries_reserve(store, most);
+	if (r < 0)
+		return r;
 	for (size_t j = 0; j < n; j++)
 		for (int fi = 0; fi < 2; fi++)
 			for (int kind = 0; kind < _PLAN_KIND_MAX; kind++) {
@@ -1196,20 +1277,22 @@ static int emit_changes(const struct params_copy *pc, const struct change *c, si
 				const struct entry *oe =
 					o ? rec_ent(pc, o, fi, (enum plan_kind)kind, &old_tmp)
 					  : NULL;
-				int r;
 
 				if (w && rec_ent(pc, w, fi, (enum plan_kind)kind, &e)) {
 					const struct entry *had =
 						key_had(pc, c, n, fi, &e, &had_tmp);
 					if (!had || !entry_satisfies(had, &e)) {
 						e.peer = (ssize_t)c[j].k;
-						r = emit(buckets, PLAN_REPLACE, &e, fi);
+						store->v[store->n] = e;
+						r = emit(buckets, PLAN_REPLACE,
+							 &store->v[store->n++], fi);
 						if (r < 0)
 							return r;
 					}
 				}
 				if (oe && !key_wanted(pc, c, n, fi, oe)) {
-					r = emit(buckets, PLAN_DELETE, oe, fi);
+					store->v[store->n] = *oe;
+					r = emit(buckets, PLAN_DELETE, &store->v[store->n++], fi);
 					if (r < 0)
 						return r;
 				}
@@ -1268,7 +1351,7 @@ static int keys_commit(struct plan_state *s, const struct change *c, size_t n)
 static void changes_release(struct change *c, size_t n)
 {
 	for (size_t j = 0; j < n; j++) {
-		free(c[j].old);
+		rec_free(c[j].old);
 		c[j].old = NULL;
 		c[j].new = NULL;
 	}
@@ -1307,14 +1390,16 @@ static int plan_hand_over(const struct plan_state *s, struct plan *plan, struct 
 static int plan_changes(const struct plan_state *s, const struct change *c, size_t n_c,
 			struct plan *plan)
 {
-	struct entries buckets[N_BUCKETS] = {{0}};
+	struct bucket buckets[N_BUCKETS] = {{0}};
+	struct entries store = {0};
 	int r;
 
 	plan->n_planned = n_c;
-	r = emit_changes(&s->params, c, n_c, buckets);
+	r = emit_changes(&s->params, c, n_c, &store, buckets);
 	if (r >= 0)
 		r = ops_from_buckets(buckets, plan);
 	buckets_done(buckets);
+	free(store.v);
 	return r;
 }
 
@@ -1335,11 +1420,11 @@ static int update_per_peer(struct plan_state *s, const struct plan_params *p,
 	if (!recs)
 		return -ENOMEM;
 	while (i < s->n_recs || k < n) {
-		int cmp = i == s->n_recs ? 1
-			  : k == n
-				  ? -1
-				  : strncmp(s->recs[i]->lease.name, peers[k]->name, LEASE_NAME_MAX);
-		if (cmp == 0 && lease_equal(&s->recs[i]->lease, peers[k])) {
+		int cmp =
+			i == s->n_recs ? 1
+			: k == n       ? -1
+				 : strncmp(s->recs[i]->lease->name, peers[k]->name, LEASE_NAME_MAX);
+		if (cmp == 0 && lease_equal(s->recs[i]->lease, peers[k])) {
 			recs[k++] = s->recs[i++];
 			continue;
 		}
@@ -1351,12 +1436,9 @@ static int update_per_peer(struct plan_state *s, const struct plan_params *p,
 		if (cmp <= 0)
 			i++;
 		if (cmp >= 0) {
-			c[n_c].new = malloc(sizeof(struct peer_rec));
-			if (!c[n_c].new) {
-				r = -ENOMEM;
+			r = rec_plan(p, peers[k], &c[n_c].new);
+			if (r < 0)
 				goto out;
-			}
-			rec_plan(p, peers[k], c[n_c].new);
 			c[n_c].k = k;
 			recs[k++] = c[n_c].new;
 		}
@@ -1375,7 +1457,7 @@ static int update_per_peer(struct plan_state *s, const struct plan_params *p,
 	r = plan_hand_over(s, &plan, ret);
 out:
 	for (size_t j = 0; j < n_c; j++)
-		free(c[j].new);
+		rec_free(c[j].new);
 	plan_done(&plan);
 	return r;
 }
@@ -1402,12 +1484,12 @@ static size_t recs_lower(const struct plan_state *s, const char *name, bool *fou
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (strncmp(s->recs[mid]->lease.name, name, LEASE_NAME_MAX) < 0)
+		if (strncmp(s->recs[mid]->lease->name, name, LEASE_NAME_MAX) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	*found = lo < s->n_recs && strncmp(s->recs[lo]->lease.name, name, LEASE_NAME_MAX) == 0;
+	*found = lo < s->n_recs && strncmp(s->recs[lo]->lease->name, name, LEASE_NAME_MAX) == 0;
 	return lo;
 }
 
@@ -1419,7 +1501,7 @@ static void recs_commit(struct plan_state *s, const struct change *c, size_t n)
 {
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t j = 0; j < n; j++) {
-			const char *name = (c[j].old ? c[j].old : c[j].new)->lease.name;
+			const char *name = (c[j].old ? c[j].old : c[j].new)->lease->name;
 			bool found;
 			size_t i;
 
@@ -1472,18 +1554,15 @@ static int update_hinted(struct plan_state *s, const struct plan_params *p,
 		i = recs_lower(s, names[j], &in_recs);
 		if (!in_peers && !in_recs)
 			continue;
-		if (in_peers && in_recs && lease_equal(&s->recs[i]->lease, peers[k]))
+		if (in_peers && in_recs && lease_equal(s->recs[i]->lease, peers[k]))
 			continue;
 		if (n_c == PLAN_PER_PEER_MAX)
 			goto out;
 		c[n_c] = (struct change){.old = in_recs ? s->recs[i] : NULL, .k = k};
 		if (in_peers) {
-			c[n_c].new = malloc(sizeof(struct peer_rec));
-			if (!c[n_c].new) {
-				r = -ENOMEM;
+			r = rec_plan(p, peers[k], &c[n_c].new);
+			if (r < 0)
 				goto out;
-			}
-			rec_plan(p, peers[k], c[n_c].new);
 		}
 		n_after += in_peers && !in_recs;
 		n_after -= in_recs && !in_peers;
@@ -1513,7 +1592,7 @@ static int update_hinted(struct plan_state *s, const struct plan_params *p,
 	r = plan_hand_over(s, &plan, ret);
 out:
 	for (size_t j = 0; j < n_c; j++)
-		free(c[j].new);
+		rec_free(c[j].new);
 	plan_done(&plan);
 	return r;
 }
@@ -1789,12 +1868,12 @@ size_t plan_state_n_peers(const struct plan_state *s)
 const char *plan_state_peer(const struct plan_state *s, size_t k, struct plan_peer *ret)
 {
 	*ret = s->recs[k]->st;
-	return s->recs[k]->lease.name;
+	return s->recs[k]->lease->name;
 }
 
 const struct lease *plan_state_lease(const struct plan_state *s, size_t k)
 {
-	return &s->recs[k]->lease;
+	return s->recs[k]->lease;
 }
 
 bool plan_state_find(const struct plan_state *s, const char *name, struct plan_peer *ret)
@@ -1806,7 +1885,7 @@ bool plan_state_find(const struct plan_state *s, const char *name, struct plan_p
 		i = recs_lower(s, name, &found);
 	else
 		for (i = 0; i < s->n_recs && !found;)
-			if (strncmp(s->recs[i]->lease.name, name, LEASE_NAME_MAX) == 0)
+			if (strncmp(s->recs[i]->lease->name, name, LEASE_NAME_MAX) == 0)
 				found = true;
 			else
 				i++;

@@ -300,16 +300,16 @@ static int filter_own(struct backend *b, const struct lease *const *peers, size_
 
 	*ret = peers;
 	*ret_n = n;
-	if (!b->has_own)
+	if (!b->own)
 		return 0;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (strncmp(peers[mid]->name, b->own.name, LEASE_NAME_MAX) < 0)
+		if (strncmp(peers[mid]->name, b->own->name, LEASE_NAME_MAX) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo == n || strncmp(peers[lo]->name, b->own.name, LEASE_NAME_MAX) != 0)
+	if (lo == n || strncmp(peers[lo]->name, b->own->name, LEASE_NAME_MAX) != 0)
 		return 0;
 	v = malloc((n ? n : 1) * sizeof(*v));
 	if (!v)

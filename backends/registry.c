@@ -82,6 +82,7 @@ void backend_free(struct backend *b)
 	nl_monitor_free(b->monitor);
 	plan_state_free(b->belief);
 	free(b->problems);
+	lease_free(b->own);
 	free(b);
 }
 
@@ -99,17 +100,20 @@ int backend_register(struct backend *b, struct lease_attrs *ret_attrs, uint32_t 
 
 int backend_set_lease(struct backend *b, const struct lease *own, struct errmsg *err)
 {
-	struct lease saved = b->own;
-	bool had = b->has_own;
+	_cleanup_(lease_freep) struct lease *saved = NULL;
+	struct lease *copy;
 	int r;
 
+	r = lease_dup(own, &copy);
+	if (r < 0)
+		return errmsg_set(err, "cannot record the lease: %s", strerror(-r)), r;
 	backend_invalidate(b);
-	b->own = *own;
-	b->has_own = true;
+	saved = b->own;
+	b->own = copy;
 	r = b->ops->set_lease(b, err);
 	if (r < 0) {
-		b->own = saved;
-		b->has_own = had;
+		lease_free(b->own);
+		b->own = TAKE_PTR(saved);
 	}
 	return r;
 }

@@ -37,8 +37,7 @@ struct backend {
 	struct ip_net network[2];
 	bool has_mac, has_mac6;
 	uint8_t mac[6], mac6[6];
-	bool has_own;
-	struct lease own;
+	struct lease *own; /* ours (lease_dup), NULL until backend_set_lease */
 	struct nl_monitor *monitor;
 	bool resync;
 	/* Reconciler state. */

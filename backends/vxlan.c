@@ -164,7 +164,7 @@ static int set_addresses(struct backend *b, struct vxlan *v)
 
 		if (!(fi == 0 ? b->ipv4 : b->ipv6))
 			continue;
-		addr = fi == 0 ? b->own.subnet : b->own.subnet6;
+		addr = fi == 0 ? b->own->subnet : b->own->subnet6;
 		ip_net_mask(&addr);
 		addr.prefixlen = (uint8_t)ip_family_bits(addr.addr.family);
 		r = backend_dev_set_addr(b->nl, v->ifindex[fi], &addr);
@@ -183,14 +183,14 @@ static int vxlan_set_lease(struct backend *b, struct errmsg *err)
 		errmsg_set(err, "vxlan: the lease is set before the device exists");
 		return -EINVAL;
 	}
-	if (b->ipv4 && (!b->own.has_subnet || b->own.subnet.addr.family != AF_INET)) {
+	if (b->ipv4 && (!b->own->has_subnet || b->own->subnet.addr.family != AF_INET)) {
 		errmsg_set(
 			err,
 			"failed to configure interface %s: IPv4 is enabled but the lease has no IPv4",
 			v->spec[0].name);
 		return -EINVAL;
 	}
-	if (b->ipv6 && (!b->own.has_subnet6 || b->own.subnet6.addr.family != AF_INET6)) {
+	if (b->ipv6 && (!b->own->has_subnet6 || b->own->subnet6.addr.family != AF_INET6)) {
 		errmsg_set(
 			err,
 			"failed to configure interface %s: IPv6 is enabled but the lease has no IPv6",
@@ -215,7 +215,7 @@ static int vxlan_prepare(struct backend *b, struct plan_params *ret)
 	r = ensure_devices(b, v);
 	if (r < 0)
 		return r;
-	if (b->has_own) {
+	if (b->own) {
 		r = set_addresses(b, v);
 		if (r < 0)
 			return r;

@@ -415,7 +415,7 @@ static int set_addresses(struct backend *b, struct wg_backend *w)
 
 		if (!w->dev[fi].used)
 			continue;
-		addr = fi == 0 ? b->own.subnet : b->own.subnet6;
+		addr = fi == 0 ? b->own->subnet : b->own->subnet6;
 		ip_net_mask(&addr);
 		addr.prefixlen = (uint8_t)ip_family_bits(addr.addr.family);
 		r = backend_dev_set_addr(b->nl, w->dev[fi].ifindex, &addr);
@@ -435,8 +435,8 @@ static int wg_set_lease(struct backend *b, struct errmsg *err)
 		return -EINVAL;
 	}
 	for (int fi = 0; fi < 2; fi++) {
-		bool has = fi == 0 ? b->own.has_subnet && b->own.subnet.addr.family == AF_INET
-				   : b->own.has_subnet6 && b->own.subnet6.addr.family == AF_INET6;
+		bool has = fi == 0 ? b->own->has_subnet && b->own->subnet.addr.family == AF_INET
+				   : b->own->has_subnet6 && b->own->subnet6.addr.family == AF_INET6;
 		if (w->dev[fi].used && !has) {
 			errmsg_set(
 				err,
@@ -461,7 +461,7 @@ static int wg_prepare(struct backend *b, struct plan_params *ret)
 	if (!w->registered)
 		return -EINVAL;
 	r = ensure_devices(b, w);
-	if (r >= 0 && b->has_own)
+	if (r >= 0 && b->own)
 		r = set_addresses(b, w);
 	if (r < 0)
 		return r;

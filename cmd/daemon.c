@@ -69,7 +69,7 @@ struct daemon {
 	struct netpol_agent *netpol; /* --network-policy, started once the node list is synced */
 
 	struct ext_iface ext;
-	struct lease own; /* valid once backend != NULL */
+	struct lease *own; /* ours (lease_dup), valid once have_lease */
 	struct lease_attrs attrs;
 	uint32_t mtu;
 	struct rules_net rules_v4, rules_v6;
@@ -105,7 +105,7 @@ static const char *node_name(const struct daemon *d)
 {
 	if (d->kube)
 		return kube_mgr_node_name(d->kube);
-	return d->have_lease ? d->own.name : NULL;
+	return d->have_lease ? d->own->name : NULL;
 }
 
 static void daemon_fatal(struct daemon *d, int r)
@@ -395,13 +395,13 @@ static int rules_setup(struct daemon *d)
 	bool have_prev;
 	int r;
 
-	if (d->own.has_subnet) {
-		r = rules_net_set(&d->rules_v4, RULES_IPV4, &d->nc->network, &d->own.subnet);
+	if (d->own->has_subnet) {
+		r = rules_net_set(&d->rules_v4, RULES_IPV4, &d->nc->network, &d->own->subnet);
 		if (r < 0)
 			return log_error_errno(r, "Invalid IPv4 network for the traffic rules");
 	}
-	if (d->own.has_subnet6) {
-		r = rules_net_set(&d->rules_v6, RULES_IPV6, &d->nc->ipv6_network, &d->own.subnet6);
+	if (d->own->has_subnet6) {
+		r = rules_net_set(&d->rules_v6, RULES_IPV6, &d->nc->ipv6_network, &d->own->subnet6);
 		if (r < 0)
 			return log_error_errno(r, "Invalid IPv6 network for the traffic rules");
 	}
@@ -416,8 +416,8 @@ static int rules_setup(struct daemon *d)
 		if (r < 0)
 			return log_error_errno(r, "Failed to set up the traffic manager");
 	}
-	r = traffic_mgr_ensure(d->traffic, d->own.has_subnet ? &d->rules_v4 : NULL,
-			       d->own.has_subnet6 ? &d->rules_v6 : NULL, have_prev ? &prev : NULL);
+	r = traffic_mgr_ensure(d->traffic, d->own->has_subnet ? &d->rules_v4 : NULL,
+			       d->own->has_subnet6 ? &d->rules_v6 : NULL, have_prev ? &prev : NULL);
 	if (r < 0)
 		log_error_errno(r,
 				"Failed to install the traffic rules; retrying every %" PRId64 " s",
@@ -437,17 +437,17 @@ static int write_subnet_env(struct daemon *d)
 	};
 	int r;
 
-	if (d->own.has_subnet) {
+	if (d->own->has_subnet) {
 		e.has_network = true;
 		e.network = d->nc->network;
 		e.has_subnet = true;
-		ip_net_first_host(&d->own.subnet, &e.subnet);
+		ip_net_first_host(&d->own->subnet, &e.subnet);
 	}
-	if (d->own.has_subnet6) {
+	if (d->own->has_subnet6) {
 		e.has_ipv6_network = true;
 		e.ipv6_network = d->nc->ipv6_network;
 		e.has_ipv6_subnet = true;
-		ip_net_first_host(&d->own.subnet6, &e.ipv6_subnet);
+		ip_net_first_host(&d->own->subnet6, &e.ipv6_subnet);
 	}
 	r = subnet_env_write(d->f->subnet_file, &e);
 	if (r < 0)
@@ -607,20 +607,28 @@ static void lease_acquired(struct daemon *d, const struct lease *own)
 {
 	bool first = !d->have_lease;
 	struct errmsg err = {0};
+	struct lease l;
 	int r;
 
-	if (!first && lease_subnets_equal(own, &d->own))
+	if (!first && lease_subnets_equal(own, d->own))
 		return;
 	if (!first)
 		log_warn("The lease of %s changed; moving to the new one", own->name);
 	log_lease(own);
-	d->own = *own;
-	d->own.public_ip = d->ext.ext_addr;
-	d->own.public_ip6 = d->ext.ext_addr6;
-	d->own.attrs = d->attrs;
+	l = *own;
+	l.public_ip = d->ext.ext_addr;
+	l.public_ip6 = d->ext.ext_addr6;
+	l.attrs = d->attrs;
+	r = lease_replace(&d->own, &l);
+	if (r < 0) {
+		log_error_errno(r, "Failed to record the lease");
+		if (first)
+			daemon_fatal(d, r);
+		return;
+	}
 	d->have_lease = true;
 
-	r = backend_set_lease(d->backend, &d->own, &err);
+	r = backend_set_lease(d->backend, d->own, &err);
 	if (r < 0) {
 		log_error("Failed to configure the lease on the backend device: %s", err.text);
 		if (first) {
@@ -1015,7 +1023,7 @@ static int render_status(struct daemon *d, bool json, struct buf *out)
 		.node = node_name(d),
 		.backend_type = d->nc ? d->nc->backend_type : NULL,
 		.ext_iface = d->ext.name[0] ? d->ext.name : NULL,
-		.own = d->have_lease ? &d->own : NULL,
+		.own = d->have_lease ? d->own : NULL,
 		.ready = d->ready,
 		.waiting_for = d->waiting_for[0] ? d->waiting_for : NULL,
 		.started_usec = d->started_usec,
@@ -1037,15 +1045,15 @@ static int render_status(struct daemon *d, bool json, struct buf *out)
 		rep.drift_repaired = bs.drift_repaired;
 		if (strcmp(d->nc->backend_type, "vxlan") == 0) {
 			uint32_t vni = d->attrs.vni;
-			if (d->own.has_subnet)
+			if (d->own->has_subnet)
 				snprintf(device, sizeof(device), "flannel.%" PRIu32, vni);
-			if (d->own.has_subnet6)
+			if (d->own->has_subnet6)
 				snprintf(device6, sizeof(device6), "flannel-v6.%" PRIu32, vni);
 			rep.device = device[0] ? device : device6;
 			rep.device6 = device[0] && device6[0] ? device6 : NULL;
 		} else if (strcmp(d->nc->backend_type, "wireguard") == 0) {
-			rep.device = d->own.has_subnet ? "flannel-wg" : NULL;
-			rep.device6 = d->own.has_subnet6 ? "flannel-wg-v6" : NULL;
+			rep.device = d->own->has_subnet ? "flannel-wg" : NULL;
+			rep.device6 = d->own->has_subnet6 ? "flannel-wg-v6" : NULL;
 			if (!rep.device) {
 				rep.device = rep.device6;
 				rep.device6 = NULL;
@@ -1335,6 +1343,7 @@ static void daemon_free(struct daemon *d)
 	loop_source_free(d->rules_timer);
 	loop_source_free(d->backend_io);
 	backend_free(d->backend);
+	lease_free(d->own);
 	traffic_mgr_free(d->traffic);
 	netpol_agent_free(d->netpol); /* its reflectors use the kube manager's API client */
 	kube_mgr_free(d->kube);

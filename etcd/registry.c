@@ -315,20 +315,22 @@ int etcd_lease_value_parse(const char *json, size_t len, struct lease *ret, stru
 }
 
 int etcd_lease_from_kv(const char *name, size_t name_len, const char *value, size_t value_len,
-		       struct lease *ret, struct errmsg *err)
+		       char name_buf[static ETCD_SUBNET_KEY_MAX], struct lease *ret,
+		       struct errmsg *err)
 {
 	char q[QUOTE_BUF_SIZE];
 	struct lease l = {};
 	struct ip_net sn6;
 	int r;
 
-	if (name_len >= sizeof(l.name) ||
+	if (name_len >= ETCD_SUBNET_KEY_MAX ||
 	    etcd_subnet_key_parse(name, name_len, &l.subnet, &sn6) < 0) {
 		errmsg_set(err, "not a subnet key: %s", quote_mem(name, name_len, q, sizeof(q)));
 		return -EINVAL;
 	}
-	memcpy(l.name, name, name_len);
-	l.name[name_len] = '\0';
+	memcpy(name_buf, name, name_len);
+	name_buf[name_len] = '\0';
+	l.name = name_buf;
 	l.has_subnet = true;
 	if (sn6.addr.family) {
 		l.has_subnet6 = true;

@@ -67,9 +67,13 @@ int etcd_lease_value_render(const struct lease_attrs *attrs, const struct ip_add
  */
 int etcd_lease_value_parse(const char *json, size_t len, struct lease *ret, struct errmsg *err);
 
-/* A key + value of <prefix>/subnets/ turned into a lease named after the key. */
+/*
+ * A key + value of <prefix>/subnets/ turned into a lease named after the key:
+ * the name is copied into name_buf, which ret->name borrows.
+ */
 int etcd_lease_from_kv(const char *name, size_t name_len, const char *value, size_t value_len,
-		       struct lease *ret, struct errmsg *err);
+		       char name_buf[static ETCD_SUBNET_KEY_MAX], struct lease *ret,
+		       struct errmsg *err);
 
 /* An existing lease as the allocator sees it. */
 struct etcd_alloc_lease {

@@ -69,7 +69,7 @@ struct etcd_mgr {
 
 	/* own lease */
 	bool has_own, revoked;
-	struct lease own;
+	struct lease *own; /* owned (lease_dup) once has_own */
 	char *own_value;
 	int64_t lease_id;
 	uint64_t expiry_usec; /* realtime; 0: reservation */
@@ -295,7 +295,7 @@ static void renew_grant_done(int r, const char *body, size_t len, const char *er
 		renew_failed(m, err.text);
 		return;
 	}
-	key = subnet_key(m, m->own.name);
+	key = subnet_key(m, m->own->name);
 	if (!key)
 		r = -ENOMEM;
 	if (r >= 0)
@@ -374,9 +374,10 @@ static void acquired(struct etcd_mgr *m, _unused_ int64_t revision)
 {
 	struct lease l = {};
 	char key[ETCD_SUBNET_KEY_MAX];
+	int r;
 
 	etcd_subnet_key_format(&m->plan.subnet, &m->plan.subnet6, key);
-	snprintf(l.name, sizeof(l.name), "%s", key);
+	l.name = key;
 	l.has_subnet = true;
 	l.subnet = m->plan.subnet;
 	l.public_ip = m->pub4;
@@ -386,14 +387,18 @@ static void acquired(struct etcd_mgr *m, _unused_ int64_t revision)
 		l.public_ip6 = m->pub6;
 	}
 	l.attrs = m->attrs;
-	m->own = l;
+	r = lease_replace(&m->own, &l);
+	if (r < 0) {
+		acquire_fatal(m, r, "out of memory recording the lease");
+		return;
+	}
 	m->has_own = true;
 	m->publishing = false;
 	m->lease_id = m->plan.with_ttl ? m->acq_lease_id : 0;
 	m->expiry_usec =
 		m->plan.with_ttl ? now_realtime_usec() + (uint64_t)m->acq_ttl * USEC_PER_SEC : 0;
 	backoff_reset(&m->acq_backoff);
-	lease_set_remove(m->peers, l.name);
+	lease_set_remove(m->peers, m->own->name);
 	if (m->cb.own_lease_changed)
 		m->cb.own_lease_changed(m, m->userdata);
 	if (m->cb.published)
@@ -552,6 +557,7 @@ static void acq_list_done(int r, const char *body, size_t len, const char *error
 		return;
 	}
 	for (size_t i = 0; i < rg.n; i++) {
+		char name_buf[ETCD_SUBNET_KEY_MAX];
 		const char *name;
 		size_t nlen;
 		struct lease l;
@@ -560,8 +566,8 @@ static void acq_list_done(int r, const char *body, size_t len, const char *error
 					 &nlen) < 0)
 			continue;
 		err.text[0] = '\0';
-		if (etcd_lease_from_kv(name, nlen, rg.kvs[i].value, rg.kvs[i].value_len, &l, &err) <
-		    0) {
+		if (etcd_lease_from_kv(name, nlen, rg.kvs[i].value, rg.kvs[i].value_len, name_buf,
+				       &l, &err) < 0) {
 			log_warn("Ignoring bad subnet node: %s", err.text);
 			continue;
 		}
@@ -684,12 +690,13 @@ static int watch_timer_cb(struct loop_source *s, void *userdata)
 
 static bool is_own(const struct etcd_mgr *m, const char *name, size_t len)
 {
-	return m->has_own && strlen(m->own.name) == len && memcmp(m->own.name, name, len) == 0;
+	return m->has_own && strlen(m->own->name) == len && memcmp(m->own->name, name, len) == 0;
 }
 
 /* A PUT of a subnet key: upsert the peer. Returns 0, or <0 on out-of-memory. */
 static int peer_put(struct etcd_mgr *m, const struct etcd_kv *kv)
 {
+	char name_buf[ETCD_SUBNET_KEY_MAX];
 	struct errmsg err = {};
 	const char *name;
 	size_t nlen;
@@ -700,7 +707,7 @@ static int peer_put(struct etcd_mgr *m, const struct etcd_kv *kv)
 		return 0;
 	if (is_own(m, name, nlen))
 		return 0;
-	r = etcd_lease_from_kv(name, nlen, kv->value, kv->value_len, &l, &err);
+	r = etcd_lease_from_kv(name, nlen, kv->value, kv->value_len, name_buf, &l, &err);
 	if (r < 0) {
 		char q[QUOTE_BUF_SIZE];
 		m->stats.skipped_keys++;
@@ -766,9 +773,10 @@ static void list_done(int r, const char *body, size_t len, const char *error, vo
 	/* the names listed, to drop the peers that are gone */
 	r = lease_set_new(&seen);
 	for (size_t i = 0; r >= 0 && i < rg.n; i++) {
+		char n[LEASE_NAME_MAX];
 		const char *name;
 		size_t nlen;
-		struct lease mark = {};
+		struct lease mark = {.name = n};
 
 		if (etcd_key_subnet_name(m->prefix, rg.kvs[i].key, rg.kvs[i].key_len, &name,
 					 &nlen) < 0 ||
@@ -778,7 +786,8 @@ static void list_done(int r, const char *body, size_t len, const char *error, vo
 			own_seen = true;
 			continue;
 		}
-		memcpy(mark.name, name, nlen);
+		memcpy(n, name, nlen);
+		n[nlen] = '\0';
 		r = lease_set_upsert(seen, &mark);
 		if (r >= 0)
 			r = peer_put(m, &rg.kvs[i]);
@@ -1087,6 +1096,7 @@ struct etcd_mgr *etcd_mgr_free(struct etcd_mgr *m)
 	if (m->has_config)
 		netconf_done(&m->conf);
 	free(m->own_value);
+	lease_free(m->own);
 	free(m->prefix);
 	free(m->config_key);
 	free(m->subnets_prefix);
@@ -1106,7 +1116,7 @@ int etcd_mgr_own_lease(const struct etcd_mgr *m, struct lease *ret, struct errms
 		errmsg_set(err, "no subnet lease acquired yet");
 		return -ENOENT;
 	}
-	*ret = m->own;
+	*ret = *m->own;
 	return 0;
 }
 

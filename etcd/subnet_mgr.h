@@ -96,7 +96,10 @@ const struct netconf *etcd_mgr_netconf(const struct etcd_mgr *m);
 int etcd_mgr_publish(struct etcd_mgr *m, const struct lease_attrs *attrs,
 		     const struct ip_addr *public_ip, const struct ip_addr *public_ip6);
 
-/* The own lease: name (the key), subnet(s), public IPs, attrs. -ENOENT until acquired. */
+/*
+ * The own lease: name (the key), subnet(s), public IPs, attrs; its strings
+ * borrowed from the manager until the own lease changes. -ENOENT until acquired.
+ */
 int etcd_mgr_own_lease(const struct etcd_mgr *m, struct lease *ret, struct errmsg *err);
 /* When the own etcd lease expires (CLOCK_REALTIME, usec); 0 when unknown or a reservation. */
 uint64_t etcd_mgr_lease_expiry_usec(const struct etcd_mgr *m);

@@ -345,7 +345,7 @@ int kube_node_subnets(const struct kube_node *n, const struct kube_lease_params 
 		l.has_subnet6 = true;
 		l.subnet6 = *v6;
 	}
-	strcpy(l.name, n->name);
+	l.name = n->name;
 	*ret = l;
 	return 0;
 }

@@ -63,15 +63,15 @@ struct kube_lease_params {
 	struct ip_net network, ipv6_network;
 };
 
-/* The node's subnets, checked against the networks (AcquireLease rules).
- * -ENODATA: no pod CIDR assigned yet. */
+/* The node's subnets, checked against the networks (AcquireLease rules);
+ * ret->name borrows n->name. -ENODATA: no pod CIDR assigned yet. */
 int kube_node_subnets(const struct kube_node *n, const struct kube_lease_params *p,
 		      struct lease *ret, struct errmsg *err);
 
 /*
  * A peer's lease (nodeToLease). -ENOENT when the node is not flannel's
  * (kube-subnet-manager != "true": skip silently); -EINVAL/-ENODATA with err
- * naming the field otherwise.
+ * naming the field otherwise. ret->name borrows n->name.
  */
 int kube_node_to_lease(const struct kube_node *n, const struct kube_lease_params *p,
 		       struct lease *ret, struct errmsg *err);

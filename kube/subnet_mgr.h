@@ -82,7 +82,8 @@ struct kube_invalid_node {
 const struct kube_invalid_node *kube_mgr_invalid_nodes(const struct kube_mgr *m, size_t *ret_n);
 /* NULL until the own node has been seen. Borrowed until the next callback. */
 const struct kube_node *kube_mgr_own_node(const struct kube_mgr *m);
-/* The own lease (name + subnets). -ENOENT: own node not seen yet;
+/* The own lease (name + subnets), its name borrowed until the next callback.
+ * -ENOENT: own node not seen yet;
  * -ENODATA: no podCIDR yet; -EINVAL: podCIDR outside Network etc. (err). */
 int kube_mgr_own_lease(const struct kube_mgr *m, struct lease *ret, struct errmsg *err);
 bool kube_mgr_synced(const struct kube_mgr *m);

@@ -8,10 +8,11 @@
  * backends' attributes) are ignored.
  *
  * struct lease_set is an open-addressing hash table (linear probing,
- * backward-shift deletion, so no tombstones) of heap-allocated leases keyed
- * by node name. It stays O(1) per upsert at the cluster sizes flannel sees
- * (thousands of nodes) and keeps lease pointers stable across upserts of
- * other names. Beside it, an array of the same pointers is kept sorted by
+ * backward-shift deletion, so no tombstones) of leases (lease_dup: one
+ * allocation each, name included) keyed by node name. It stays O(1) per
+ * upsert at the cluster sizes flannel sees (thousands of nodes) and keeps
+ * lease pointers stable across upserts of other names (a change of a lease
+ * replaces its copy). Beside it, an array of the same pointers is kept sorted by
  * name (binary search + memmove per insert or removal; the API server and
  * etcd list in name order, so an initial list only appends), so the
  * reconciler gets its sorted view of 5000 peers without sorting on every
@@ -26,6 +27,7 @@
  * const) and any number of consumers can read it.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,10 +66,90 @@ static bool attrs_equal(const struct lease_attrs *a, const struct lease_attrs *b
 	       a->wg_port6 == b->wg_port6;
 }
 
+/*
+ * The string fields of struct lease: lease_dup() copies them after the
+ * struct, lease_equal() compares them.
+ */
+static const size_t string_fields[] = {
+	offsetof(struct lease, name),
+};
+
+static const char *str_get(const struct lease *l, size_t k)
+{
+	return *(const char *const *)((const char *)l + string_fields[k]);
+}
+
+static void str_set(struct lease *l, size_t k, const char *s)
+{
+	*(const char **)((char *)l + string_fields[k]) = s;
+}
+
+bool lease_name_valid(const char *name)
+{
+	size_t len;
+
+	if (!name)
+		return false;
+	len = strnlen(name, LEASE_NAME_MAX);
+	return len > 0 && len < LEASE_NAME_MAX;
+}
+
+int lease_dup(const struct lease *l, struct lease **ret)
+{
+	size_t len[ARRAY_SIZE(string_fields)], size = sizeof(*l);
+	struct lease *c;
+	char *p;
+
+	if (!lease_name_valid(l->name))
+		return -EINVAL;
+	for (size_t k = 0; k < ARRAY_SIZE(string_fields); k++) {
+		const char *s = str_get(l, k);
+
+		len[k] = s ? strlen(s) + 1 : 0;
+		size += len[k];
+	}
+	c = malloc(size);
+	if (!c)
+		return -ENOMEM;
+	*c = *l;
+	p = (char *)(c + 1);
+	for (size_t k = 0; k < ARRAY_SIZE(string_fields); k++) {
+		if (!len[k])
+			continue;
+		memcpy(p, str_get(l, k), len[k]);
+		str_set(c, k, p);
+		p += len[k];
+	}
+	*ret = c;
+	return 0;
+}
+
+void lease_free(struct lease *l)
+{
+	free(l);
+}
+
+int lease_replace(struct lease **dst, const struct lease *src)
+{
+	struct lease *c;
+	int r = lease_dup(src, &c);
+
+	if (r < 0)
+		return r;
+	lease_free(*dst);
+	*dst = c;
+	return 0;
+}
+
 bool lease_equal(const struct lease *a, const struct lease *b)
 {
-	return strncmp(a->name, b->name, sizeof(a->name)) == 0 &&
-	       net_equal_if(a->has_subnet, &a->subnet, b->has_subnet, &b->subnet) &&
+	for (size_t k = 0; k < ARRAY_SIZE(string_fields); k++) {
+		const char *x = str_get(a, k), *y = str_get(b, k);
+
+		if (x != y && (!x || !y || strcmp(x, y) != 0))
+			return false;
+	}
+	return net_equal_if(a->has_subnet, &a->subnet, b->has_subnet, &b->subnet) &&
 	       ip_addr_equal(&a->public_ip, &b->public_ip) &&
 	       net_equal_if(a->has_subnet6, &a->subnet6, b->has_subnet6, &b->subnet6) &&
 	       ip_addr_equal(&a->public_ip6, &b->public_ip6) && attrs_equal(&a->attrs, &b->attrs);
@@ -309,7 +391,7 @@ void lease_set_free(struct lease_set *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->cap; i++)
-		free(s->slots[i]);
+		lease_free(s->slots[i]);
 	free(s->slots);
 	free(s->sorted);
 	for (size_t k = 0; k < LEASE_SET_JOURNAL; k++)
@@ -377,27 +459,25 @@ static size_t sorted_position(const struct lease_set *s, const char *name)
 	return lo;
 }
 
-static bool name_valid(const char *name)
-{
-	size_t len = strnlen(name, LEASE_NAME_MAX);
-
-	return len > 0 && len < LEASE_NAME_MAX;
-}
-
 int lease_set_upsert(struct lease_set *s, const struct lease *l)
 {
 	struct lease *copy;
 	size_t i, pos;
 	int r;
 
-	if (!name_valid(l->name))
+	if (!lease_name_valid(l->name))
 		return -EINVAL;
 	i = find_slot(s->slots, s->cap, l->name);
 	if (s->slots[i]) {
 		if (lease_equal(s->slots[i], l))
 			return 0;
-		*s->slots[i] = *l;
-		changed(s, l->name);
+		r = lease_dup(l, &copy);
+		if (r < 0)
+			return r;
+		s->sorted[sorted_position(s, l->name)] = copy;
+		lease_free(s->slots[i]);
+		s->slots[i] = copy;
+		changed(s, copy->name);
 		return 1;
 	}
 	/* Keep the load factor at or below 1/2. */
@@ -416,10 +496,9 @@ int lease_set_upsert(struct lease_set *s, const struct lease *l)
 		s->sorted = sorted;
 		s->sorted_cap = cap;
 	}
-	copy = malloc(sizeof(*copy));
-	if (!copy)
-		return -ENOMEM;
-	*copy = *l;
+	r = lease_dup(l, &copy);
+	if (r < 0)
+		return r;
 	pos = sorted_position(s, copy->name);
 	memmove(&s->sorted[pos + 1], &s->sorted[pos], (s->n - pos) * sizeof(*s->sorted));
 	s->sorted[pos] = copy;
@@ -442,7 +521,7 @@ int lease_set_remove(struct lease_set *s, const char *name)
 	pos = sorted_position(s, name);
 	memmove(&s->sorted[pos], &s->sorted[pos + 1], (s->n - pos - 1) * sizeof(*s->sorted));
 	changed(s, s->slots[i]->name);
-	free(s->slots[i]);
+	lease_free(s->slots[i]);
 	s->slots[i] = NULL;
 	s->n--;
 

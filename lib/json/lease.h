@@ -7,6 +7,17 @@
  * Backend data is decoded once, when a lease is made, from upstream's JSON
  * ({"VNI":1,"VtepMAC":"aa:bb:cc:dd:ee:ff"}), so reconciling is pure.
  *
+ * A lease's variable-length fields (its name) are strings held by pointer,
+ * so that 5000 of them cost their length, not their maximum. A lease filled
+ * in field by field (a parser's result, a lease on the stack) borrows them
+ * from its source; lease_dup() makes a lease that owns them, in one
+ * allocation with the struct, released by lease_free(). Assigning a struct
+ * lease copies the pointers, never the strings: to keep a lease beyond the
+ * life of its source, duplicate it. A new string field is declared in
+ * struct lease (const char *, NULL when absent) and named in lease.c's
+ * table of string fields; lease_dup(), lease_equal() and lease_free() then
+ * handle it.
+ *
  * struct lease_set is the peer table: a hash by name, with a generation
  * counter bumped on every real change so the daemon can coalesce reconciles,
  * and a bounded journal of the names that changed, so that the reconciler
@@ -20,8 +31,9 @@
 
 #include "lib/core/errmsg.h"
 #include "lib/core/ipnet.h"
+#include "lib/core/macro.h"
 
-#define LEASE_NAME_MAX	 254 /* DNS subdomain: 253 chars + NUL */
+#define LEASE_NAME_MAX	 254 /* a name's size limit: DNS subdomain, 253 chars + NUL */
 #define BACKEND_TYPE_MAX 16
 #define WG_KEY_LEN	 32 /* a Curve25519 key */
 
@@ -42,16 +54,28 @@ struct lease_attrs {
 };
 
 struct lease {
-	char name[LEASE_NAME_MAX];
+	const char *name; /* the node (kube) or subnet key (etcd): 1..253 chars */
 	bool has_subnet;
+	bool has_subnet6;
 	struct ip_net subnet; /* IPv4 lease, masked */
 	struct ip_addr public_ip;
-	bool has_subnet6;
 	struct ip_net subnet6;
 	struct ip_addr public_ip6;
 	struct lease_attrs attrs;
 };
 
+/* Is name a lease's name: 1..LEASE_NAME_MAX-1 characters? */
+bool lease_name_valid(const char *name);
+/*
+ * A copy of l that owns its strings: one allocation, freed by lease_free().
+ * -EINVAL when l's name is not valid (lease_name_valid), -ENOMEM.
+ */
+int lease_dup(const struct lease *l, struct lease **ret);
+void lease_free(struct lease *l);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct lease *, lease_free)
+/* *dst becomes a copy of src (lease_dup), the old one freed; *dst untouched on error. */
+int lease_replace(struct lease **dst, const struct lease *src);
+/* Every field and string equal (two NULL strings are equal). */
 bool lease_equal(const struct lease *a, const struct lease *b);
 
 /* One backend-data value, whatever the backend type. */

@@ -3,7 +3,7 @@
  * Fuzz target for kube/node.c: parse one Node object, then turn it into a
  * peer lease and an own lease with IPv4-only and dual-stack parameters, and
  * plan the status PATCH against it. Checks the invariants a peer lease must
- * keep (name copied, subnets inside the networks). Aborts on violation.
+ * keep (the node's name, subnets inside the networks). Aborts on violation.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -69,9 +69,9 @@ static int parse_lease_line(char *line, unsigned lineno, struct lease *ret)
 	int r = 0;
 
 	tok = strtok_r(line, " \t", &save);
-	if (!tok || strlen(tok) >= sizeof(l.name))
+	if (!lease_name_valid(tok))
 		return log_error_errno(EINVAL, "peers line %u: missing or overlong name", lineno);
-	strcpy(l.name, tok);
+	l.name = tok; /* borrowed from line */
 	while ((tok = strtok_r(NULL, " \t", &save))) {
 		char *v = strchr(tok, '=');
 		if (!v)
@@ -506,9 +506,9 @@ static int run(struct driver *d)
 	       attrs.has_vtep_mac6 ? mac_fmt(attrs.vtep_mac6, m6) : "-", mtu);
 	fflush(stdout);
 
-	if (strlen(arg_name) >= sizeof(own.name))
+	if (!lease_name_valid(arg_name))
 		return log_error_errno(EINVAL, "--name too long");
-	strcpy(own.name, arg_name);
+	own.name = arg_name;
 	if (arg_subnet) {
 		if (ip_net_parse_family(AF_INET, arg_subnet, &own.subnet) < 0)
 			return log_error_errno(EINVAL, "bad --subnet");

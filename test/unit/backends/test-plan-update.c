@@ -28,12 +28,22 @@
 #define NAMES 12
 #define MAXE  64
 
+/* "node<NN>", in static storage: a lease borrows its name. */
+static const char *node_name(int n)
+{
+	static char names[100][8];
+
+	assert_true(n >= 0 && n < 100);
+	snprintf(names[n], sizeof(names[n]), "node%02d", n);
+	return names[n];
+}
+
 static struct lease mk_lease(int name, int subnet, int ip, int mac)
 {
 	struct lease l = {0};
 	char s[64];
 
-	snprintf(l.name, sizeof(l.name), "node%02d", name);
+	l.name = node_name(name);
 	strcpy(l.attrs.backend_type, "vxlan");
 	snprintf(s, sizeof(s), "198.18.%d.0/24", subnet);
 	assert_int_equal(ip_net_parse(s, &l.subnet), 0);
@@ -279,8 +289,8 @@ static void run_sequence(bool direct, bool hinted, uint32_t seed, unsigned steps
 	struct plan_actual actual[2];
 	unsigned per_peer = 0, whole = 0;
 
-	for (int k = 0; k < 6; k++) {
-		c.present[k] = true;
+	for (int k = 0; k < NAMES; k++) {
+		c.present[k] = k < 6;
 		c.leases[k] = mk_lease(k, k + 1, k + 1, k + 1);
 	}
 	cluster_snapshot(&c);

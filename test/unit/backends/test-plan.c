@@ -28,7 +28,7 @@ static struct lease mk_lease(const char *name, int n)
 	struct lease l = {0};
 	char s[64];
 
-	strcpy(l.name, name);
+	l.name = name;
 	strcpy(l.attrs.backend_type, "vxlan");
 	snprintf(s, sizeof(s), "198.18.%d.0/24", n);
 	assert_int_equal(ip_net_parse(s, &l.subnet), 0);

@@ -237,17 +237,20 @@ static void test_value_invalid(void **state)
 static void test_lease_from_kv(void **state)
 {
 	const char *v = "{\"PublicIP\":\"203.0.113.5\",\"BackendType\":\"vxlan\"}";
+	/* The key is not NUL-terminated where the name ends. */
+	const char *key = "10.5.52.0-24&2001:db8:1::-64/rest";
+	char name[ETCD_SUBNET_KEY_MAX];
 	struct lease l;
 	struct errmsg err = {};
 
-	assert_int_equal(
-		etcd_lease_from_kv("10.5.52.0-24&2001:db8:1::-64", 28, v, strlen(v), &l, &err), 0);
+	assert_int_equal(etcd_lease_from_kv(key, 28, v, strlen(v), name, &l, &err), 0);
 	assert_string_equal(l.name, "10.5.52.0-24&2001:db8:1::-64");
+	assert_ptr_equal(l.name, name);
 	assert_true(l.has_subnet);
 	assert_string_equal(fmt(&l.subnet), "10.5.52.0/24");
 	assert_true(l.has_subnet6);
 	assert_string_equal(fmt(&l.subnet6), "2001:db8:1::/64");
-	assert_int_equal(etcd_lease_from_kv("bogus", 5, v, strlen(v), &l, &err), -EINVAL);
+	assert_int_equal(etcd_lease_from_kv("bogus", 5, v, strlen(v), name, &l, &err), -EINVAL);
 	assert_string_equal(err.text, "not a subnet key: \"bogus\"");
 }
 

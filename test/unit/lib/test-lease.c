@@ -24,7 +24,7 @@ static struct lease make_lease(const char *name, unsigned idx)
 	struct lease l = {0};
 	char s[64];
 
-	snprintf(l.name, sizeof(l.name), "%s", name);
+	l.name = name;
 	snprintf(s, sizeof(s), "198.18.%u.%u/24", (idx >> 8) & 0xff, idx & 0xff);
 	assert_int_equal(ip_net_parse(s, &l.subnet), 0);
 	ip_net_mask(&l.subnet);
@@ -57,8 +57,13 @@ static void test_lease_equal(void **state)
 	b.has_subnet = false;
 	assert_false(lease_equal(&a, &b));
 	b = a;
-	b.name[0] = 'N';
+	b.name = "Node-a";
 	assert_false(lease_equal(&a, &b));
+	/* Names are compared by content, not by pointer. */
+	char other[] = "node-a";
+	b = a;
+	b.name = other;
+	assert_true(lease_equal(&a, &b));
 	b = a;
 	snprintf(b.attrs.backend_type, sizeof(b.attrs.backend_type), "host-gw");
 	assert_false(lease_equal(&a, &b));
@@ -273,12 +278,47 @@ static void test_backend_data_render(void **state)
 	assert_int_equal(vxlan_render(1, NULL, buf, sizeof(buf)), -EINVAL);
 }
 
+/* A duplicate owns its strings: the source may change or go away. */
+static void test_lease_dup(void **state)
+{
+	_cleanup_(lease_freep) struct lease *d = NULL, *e = NULL;
+	char name[] = "node-a";
+	struct lease a = make_lease(name, 1), bad = a;
+
+	assert_int_equal(lease_dup(&a, &d), 0);
+	assert_ptr_not_equal(d->name, a.name);
+	assert_true(lease_equal(d, &a));
+	name[0] = 'N';
+	assert_string_equal(d->name, "node-a");
+	assert_false(lease_equal(d, &a));
+	assert_int_equal(d->attrs.vtep_mac[5], 1);
+
+	/* A copy of a copy, then replaced: *dst takes the new one. */
+	assert_int_equal(lease_dup(d, &e), 0);
+	assert_true(lease_equal(d, e));
+	assert_int_equal(lease_replace(&e, &a), 0);
+	assert_string_equal(e->name, "Node-a");
+	assert_true(lease_equal(e, &a));
+
+	/* An invalid name is refused and leaves *dst alone. */
+	bad.name = "";
+	assert_int_equal(lease_dup(&bad, &d), -EINVAL);
+	assert_int_equal(lease_replace(&e, &bad), -EINVAL);
+	assert_string_equal(e->name, "Node-a");
+	bad.name = NULL;
+	assert_int_equal(lease_replace(&e, &bad), -EINVAL);
+	assert_false(lease_name_valid(NULL));
+	lease_free(NULL);
+	(void)state;
+}
+
 static void test_set_basic(void **state)
 {
 	_cleanup_(lease_set_freep) struct lease_set *s = NULL;
 	struct lease a = make_lease("node-a", 1), b = make_lease("node-b", 2);
 	const struct lease *found;
 	uint64_t gen;
+	size_t n;
 
 	assert_int_equal(lease_set_new(&s), 0);
 	assert_int_equal(lease_set_size(s), 0);
@@ -299,12 +339,15 @@ static void test_set_basic(void **state)
 	assert_true(lease_equal(found, &a));
 	assert_ptr_not_equal(found, &a);
 
-	/* A real change replaces in place: the pointer stays valid. */
+	/* A real change replaces that lease's copy; the others' pointers stay valid. */
+	found = lease_set_find(s, "node-b");
 	a.attrs.vni = 2;
 	assert_int_equal(lease_set_upsert(s, &a), 1);
 	assert_int_equal(lease_set_generation(s), gen + 3);
-	assert_ptr_equal(lease_set_find(s, "node-a"), found);
-	assert_int_equal(found->attrs.vni, 2);
+	assert_ptr_equal(lease_set_find(s, "node-b"), found);
+	assert_int_equal(lease_set_find(s, "node-a")->attrs.vni, 2);
+	assert_ptr_equal(lease_set_sorted(s, &n)[0], lease_set_find(s, "node-a"));
+	assert_int_equal(n, 2);
 
 	assert_int_equal(lease_set_remove(s, "node-zzz"), 0);
 	assert_int_equal(lease_set_generation(s), gen + 3);
@@ -320,14 +363,20 @@ static void test_set_invalid_name(void **state)
 {
 	_cleanup_(lease_set_freep) struct lease_set *s = NULL;
 	struct lease l = make_lease("x", 1);
+	char name[LEASE_NAME_MAX + 1];
 
 	assert_int_equal(lease_set_new(&s), 0);
-	l.name[0] = '\0';
+	l.name = NULL;
 	assert_int_equal(lease_set_upsert(s, &l), -EINVAL);
-	memset(l.name, 'a', sizeof(l.name)); /* not NUL-terminated */
+	l.name = "";
 	assert_int_equal(lease_set_upsert(s, &l), -EINVAL);
-	l.name[sizeof(l.name) - 1] = '\0'; /* the longest name */
+	memset(name, 'a', sizeof(name));
+	name[LEASE_NAME_MAX] = '\0'; /* one too long */
+	l.name = name;
+	assert_int_equal(lease_set_upsert(s, &l), -EINVAL);
+	name[LEASE_NAME_MAX - 1] = '\0'; /* the longest name */
 	assert_int_equal(lease_set_upsert(s, &l), 1);
+	assert_int_equal(strlen(lease_set_find(s, name)->name), LEASE_NAME_MAX - 1);
 	assert_int_equal(lease_set_size(s), 1);
 	assert_int_equal(lease_set_generation(s), 1);
 	assert_int_equal(lease_set_remove(s, ""), 0);
@@ -510,6 +559,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lease_equal),
+		cmocka_unit_test(test_lease_dup),
 		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_backend_data_parse),
 		cmocka_unit_test(test_backend_data_errors),
