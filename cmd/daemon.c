@@ -30,6 +30,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "backends/backend.h"
 #include "cmd/http.h"
@@ -46,6 +47,7 @@
 #include "lib/json/netconf.h"
 #include "lib/netlink/iface.h"
 #include "lib/netlink/netlink.h"
+#include "lib/rules/nfnotify.h"
 #include "lib/rules/traffic.h"
 
 #define RESYNC_INTERVAL_USEC (10 * USEC_PER_SEC)
@@ -53,6 +55,15 @@
 #define RETRY_INTERVAL_USEC  (1 * USEC_PER_SEC)
 #define RETRY_MAX_USEC	     (16 * USEC_PER_SEC)
 #define STATUS_ERRORS_KEPT   10
+/*
+ * Traffic rules with nf_tables (nftables mode, iptables-nft): a change the
+ * kernel reports in a table of ours is checked this soon (a burst coalesces),
+ * but no sooner than RULES_MIN_GAP after the previous check began; without
+ * any, every RULES_SAFETY (or --iptables-resync when longer).
+ */
+#define RULES_NOTIFY_DELAY_USEC (100 * USEC_PER_MSEC)
+#define RULES_MIN_GAP_USEC	(1 * USEC_PER_SEC)
+#define RULES_SAFETY_USEC	(60 * USEC_PER_SEC)
 
 struct daemon {
 	const struct flannel_flags *f;
@@ -82,6 +93,13 @@ struct daemon {
 	int exit_code;
 
 	struct loop_source *reconcile_timer, *resync_timer, *rules_timer, *backend_io;
+	/* nf_tables notifications (lib/rules/nfnotify.h); -1 without */
+	int nfnotify_fd;
+	struct loop_source *nfnotify_io;
+	bool rules_ok;	     /* the last install or check of the rules succeeded */
+	bool rules_checking; /* a check is running (in a child) */
+	bool rules_dirty;    /* a change was reported while it ran */
+	uint64_t rules_check_started_usec, rules_due_usec;
 	uint64_t started_usec, last_reconcile_usec, last_check_usec;
 	uint64_t reconciles, reconcile_errors;
 	struct histogram reconcile_seconds;
@@ -327,27 +345,110 @@ static int on_resync(struct loop_source *s, void *userdata)
 	return loop_timer_arm(s, RESYNC_INTERVAL_USEC);
 }
 
+static void rules_arm(struct daemon *d, uint64_t usec)
+{
+	d->rules_due_usec = now_monotonic_usec() + usec;
+	(void)loop_timer_arm(d->rules_timer, usec);
+}
+
+/* Can the periodic check wait for the kernel to report a change? */
+static bool rules_notified(const struct daemon *d)
+{
+	return d->nfnotify_io && d->rules_ok && traffic_mgr_kernel_notifies(d->traffic);
+}
+
+/* A change was reported: check soon, unless a check is due sooner anyway. */
+static void rules_check_soon(struct daemon *d)
+{
+	uint64_t now = now_monotonic_usec(), delay = RULES_NOTIFY_DELAY_USEC;
+	uint64_t gap_end = d->rules_check_started_usec + RULES_MIN_GAP_USEC;
+
+	if (d->rules_check_started_usec && gap_end > now + delay)
+		delay = gap_end - now;
+	if (loop_timer_armed(d->rules_timer) && d->rules_due_usec <= now + delay)
+		return;
+	rules_arm(d, delay);
+}
+
 static void rules_resync_done(int r, void *userdata)
 {
 	struct daemon *d = userdata;
+	uint64_t period = (uint64_t)d->f->iptables_resync * USEC_PER_SEC;
 
+	d->rules_checking = false;
+	d->rules_ok = r >= 0;
 	if (r > 0)
 		log_info("Repaired the traffic rules of %d address families", r);
-	(void)loop_timer_arm(d->rules_timer, (uint64_t)d->f->iptables_resync * USEC_PER_SEC);
+	if (d->rules_dirty) {
+		d->rules_dirty = false;
+		rules_check_soon(d);
+		return;
+	}
+	rules_arm(d, rules_notified(d) ? MAX(period, RULES_SAFETY_USEC) : period);
 }
 
 /* The check runs in a child: iptables-save of a kube-proxy nat table must not delay node events. */
 static int on_rules_resync(struct loop_source *s, void *userdata)
 {
 	struct daemon *d = userdata;
-	int r = traffic_mgr_resync_start(d->traffic, d->loop, rules_resync_done, d);
+	int r;
 
+	d->rules_checking = true;
+	d->rules_check_started_usec = now_monotonic_usec();
+	r = traffic_mgr_resync_start(d->traffic, d->loop, rules_resync_done, d);
 	if (r < 0) {
 		log_warn_errno(r,
 			       "Failed to start the traffic rules check in a child, checking here");
 		rules_resync_done(traffic_mgr_resync(d->traffic), d);
 	}
 	return 0;
+}
+
+static int on_nfnotify(struct loop_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+	int r = nfnotify_drain(fd, traffic_mgr_table_relevant, d->traffic);
+
+	if (r < 0) {
+		/* back to the periodic check */
+		log_warn_errno(r,
+			       "Reading nf_tables notifications failed; checking the traffic "
+			       "rules every %" PRId64 " s from now on",
+			       d->f->iptables_resync);
+		loop_source_free(d->nfnotify_io);
+		d->nfnotify_io = NULL;
+		return 0;
+	}
+	if (r == 0 || !traffic_mgr_kernel_notifies(d->traffic))
+		return 0;
+	log_v(2, "nf_tables reported %d changes in tables of our traffic rules", r);
+	if (d->rules_checking)
+		d->rules_dirty = true;
+	else
+		rules_check_soon(d);
+	return 0;
+}
+
+/* Listen for nf_tables changes, so that the rules are checked when they change. */
+static void rules_watch(struct daemon *d)
+{
+	int fd = nfnotify_open();
+
+	if (fd < 0) {
+		log_v(1,
+		      "No nf_tables notifications (%s): checking the traffic rules every %" PRId64
+		      " s",
+		      strerror(-fd), d->f->iptables_resync);
+		return;
+	}
+	d->nfnotify_fd = fd;
+	if (loop_add_io(d->loop, fd, EPOLLIN, on_nfnotify, d, "nf_tables notifications",
+			&d->nfnotify_io) < 0)
+		return;
+	log_v(1,
+	      "Checking the traffic rules when nf_tables reports a change of their tables "
+	      "(iptables-legacy: every %" PRId64 " s)",
+	      d->f->iptables_resync);
 }
 
 static int on_backend_event(struct loop_source *s, int fd, uint32_t revents, void *userdata)
@@ -418,6 +519,7 @@ static int rules_setup(struct daemon *d)
 	}
 	r = traffic_mgr_ensure(d->traffic, d->own->has_subnet ? &d->rules_v4 : NULL,
 			       d->own->has_subnet6 ? &d->rules_v6 : NULL, have_prev ? &prev : NULL);
+	d->rules_ok = r >= 0;
 	if (r < 0)
 		log_error_errno(r,
 				"Failed to install the traffic rules; retrying every %" PRId64 " s",
@@ -647,10 +749,15 @@ static void lease_acquired(struct daemon *d, const struct lease *own)
 		d->last_check_usec = now_monotonic_usec();
 		if (r >= 0)
 			r = loop_timer_arm(d->resync_timer, RESYNC_INTERVAL_USEC);
-		if (r >= 0 && d->f->iptables_resync > 0)
+		if (r >= 0 && d->f->iptables_resync > 0) {
 			r = loop_add_timer(d->loop, (uint64_t)d->f->iptables_resync * USEC_PER_SEC,
 					   on_rules_resync, d, "traffic rules resync",
 					   &d->rules_timer);
+			d->rules_due_usec = now_monotonic_usec() +
+					    (uint64_t)d->f->iptables_resync * USEC_PER_SEC;
+			if (r >= 0 && d->traffic)
+				rules_watch(d);
+		}
 		if (r < 0) {
 			daemon_fatal(d, r);
 			return;
@@ -1342,6 +1449,9 @@ static void daemon_free(struct daemon *d)
 	loop_source_free(d->resync_timer);
 	loop_source_free(d->rules_timer);
 	loop_source_free(d->backend_io);
+	loop_source_free(d->nfnotify_io);
+	if (d->nfnotify_fd >= 0)
+		close(d->nfnotify_fd);
 	backend_free(d->backend);
 	lease_free(d->own);
 	traffic_mgr_free(d->traffic);
@@ -1355,7 +1465,7 @@ static void daemon_free(struct daemon *d)
 
 int daemon_main(const struct flannel_flags *f)
 {
-	struct daemon d = {.f = f, .started_usec = now_realtime_usec()};
+	struct daemon d = {.f = f, .started_usec = now_realtime_usec(), .nfnotify_fd = -1};
 	int r;
 
 	histogram_init(&d.reconcile_seconds, prom_latency_bounds, prom_latency_bounds_n);

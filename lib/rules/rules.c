@@ -274,6 +274,11 @@ static int scan_line(char *line, size_t len, void *userdata)
 		s->jump_last = false;
 		return 0;
 	}
+	if (line[0] == '#') {
+		if (strstr(line, "(nf_tables)"))
+			s->nf_tables = true;
+		return 0;
+	}
 	if (line[0] == '*') {
 		s->in_table = strcmp(line + 1, s->table) == 0;
 		if (s->in_table)

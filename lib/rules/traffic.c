@@ -41,6 +41,8 @@ struct traffic_mgr {
 	struct rules_net net[_RULES_FAMILY_MAX];
 	struct rules_owned owned[_RULES_FAMILY_MAX]; /* what marks a shared rule as ours */
 	struct traffic_stats stats;
+	/* iptables reads by this process, and those that said "(nf_tables)" */
+	unsigned ipt_reads, ipt_nft_reads;
 };
 
 const char *traffic_mode_to_string(enum traffic_mode mode)
@@ -145,6 +147,10 @@ static int ipt_plan_table(struct traffic_mgr *m, enum rules_family f, const stru
 	ipt_scan_init(&s, t->table, t->base, t->chain, t->jump());
 	m->stats.execs++;
 	r = iptables_read(m->ipt_save[f], &s, m->cfg.timeout_ms, &err);
+	if (r >= 0) {
+		m->ipt_reads++;
+		m->ipt_nft_reads += s.nf_tables;
+	}
 	if (r >= 0)
 		r = rules_ipt_plan_shared(&s, want, &m->owned[f], jump_last, tx);
 	ipt_scan_done(&s);
@@ -511,4 +517,31 @@ int traffic_mgr_resync_start(struct traffic_mgr *m, struct loop *loop, traffic_d
 	m->resync_userdata = userdata;
 	return task_start(loop, "traffic rules check", resync_child, m,
 			  sizeof(struct resync_result), resync_finished, m, &m->resync);
+}
+
+bool traffic_mgr_kernel_notifies(const struct traffic_mgr *m)
+{
+	if (m->cfg.mode == TRAFFIC_MODE_NFTABLES)
+		return true;
+	return m->ipt_reads > 0 && m->ipt_nft_reads == m->ipt_reads;
+}
+
+bool traffic_mgr_table_relevant(uint8_t family, const char *table, void *userdata)
+{
+	const struct traffic_mgr *m = userdata;
+
+	/* NFPROTO_IPV4/IPV6 (the tables' families "ip"/"ip6") equal AF_INET/AF_INET6 */
+	for (enum rules_family f = 0; f < _RULES_FAMILY_MAX; f++) {
+		if (!m->net[f].enabled || family != (f == RULES_IPV6 ? AF_INET6 : AF_INET))
+			continue;
+		if (m->cfg.mode == TRAFFIC_MODE_NFTABLES) {
+			if (strcmp(table, rules_nft_table(f)) == 0)
+				return true;
+			continue;
+		}
+		if ((m->cfg.ip_masq && strcmp(table, RULES_IPT_MASQ_TABLE) == 0) ||
+		    (m->cfg.forward_rules && strcmp(table, RULES_IPT_FWD_TABLE) == 0))
+			return true;
+	}
+	return false;
 }

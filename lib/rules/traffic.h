@@ -101,6 +101,15 @@ int traffic_mgr_ensure(struct traffic_mgr *m, const struct rules_net *v4,
 int traffic_mgr_resync(struct traffic_mgr *m);
 
 /*
+ * Does the kernel report changes of our rules (lib/rules/nfnotify.h)? True
+ * in nftables mode, and in iptables mode once every iptables-save read so
+ * far came from iptables-nft ("(nf_tables)"); iptables-legacy does not.
+ */
+bool traffic_mgr_kernel_notifies(const struct traffic_mgr *m);
+/* An nfnotify_table_fn (userdata: the manager): a table holding our rules. */
+bool traffic_mgr_table_relevant(uint8_t family, const char *table, void *userdata);
+
+/*
  * traffic_mgr_resync() in a forked child (lib/core/task.h), so that the
  * event loop never waits for iptables-save or nft: on a node whose nat
  * table holds kube-proxy's rules one read takes up to seconds, and any

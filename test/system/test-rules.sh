@@ -7,7 +7,9 @@
 #   1. a pod reaches the outside host, which sees the node's address (the
 #      masquerade), while a pod on the other node sees the pod's own address;
 #   2. rules deleted by hand come back within --iptables-resync (2 s here),
-#      counted in flannel_traffic_rules_repairs_total;
+#      counted in flannel_traffic_rules_repairs_total; and with an hour's
+#      period too, since nf_tables reports the change (lib/rules/nfnotify.h),
+#      while a change of a table without our rules starts no check;
 #   3. restarting flanneld leaves no moment without the masquerade rule, both
 #      with the rules intact and after a hand edit the restart must undo:
 #      the rules are sampled in a tight loop during the restarts.
@@ -161,6 +163,28 @@ for NFTABLES in false true; do
 	seen=$(src_seen "$(pod_ns 1 1)" "$P-out" "$OUT_IP")
 	[ "$seen" = 203.0.113.1 ] || fail "$mode: after the repair the outside host saw $seen"
 	ok "$mode: a deleted masquerade rule came back within --iptables-resync"
+
+	# 2b. the kernel reports nf_tables changes (both modes use nf_tables here):
+	# with an hour's period, a deletion is repaired at once, and a change of
+	# a table that holds none of our rules starts no check
+	stop_flanneld 1
+	start_flanneld 1 --iptables-resync 3600 -v 1
+	wait_for 30 "node 1 ready after the restart" node_ready 1
+	grep -q "Checking the traffic rules when nf_tables reports a change" "$WORK/n1/flanneld.log" ||
+		fail "$mode: flanneld does not listen for nf_tables changes"
+	checks=$(metric 1 flannel_traffic_rules_checks_total)
+	delete_masq
+	wait_for 10 "$mode: the masquerade rule back with an hour's period" masq_present 1
+	metric_gt 1 flannel_traffic_rules_checks_total "$checks" || fail "$mode: the repair was no check"
+	wait_for 10 "$mode: the checks to settle" return_present 1
+	sleep 1
+	checks=$(metric 1 flannel_traffic_rules_checks_total)
+	in_node 1 nft add table ip flannel-test-other
+	in_node 1 nft delete table ip flannel-test-other
+	sleep 2
+	[ "$(metric 1 flannel_traffic_rules_checks_total)" = "$checks" ] ||
+		fail "$mode: a change of another table started a check"
+	ok "$mode: nf_tables notifications: a deletion repaired without waiting for the period, other tables ignored"
 
 	# 3. restarts never leave a moment without masquerading
 	restart_sampled "$RESYNC"
