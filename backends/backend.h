@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "lib/core/errmsg.h"
+#include "lib/core/loop.h"
 #include "lib/json/lease.h"
 #include "lib/netlink/iface.h"
 #include "lib/netlink/netlink.h"
@@ -43,6 +44,8 @@ struct backend_config {
 	const char *json; /* the raw Backend object; NULL for "{}" */
 	size_t json_len;
 	const struct ext_iface *ext; /* copied */
+	/* The event loop, for backends that run programs (extension); may be NULL. */
+	struct loop *loop;
 	bool ipv4;
 	bool ipv6;
 	/*

@@ -368,6 +368,8 @@ int backend_check(struct backend *b)
 	struct plan_actual actual[2] = {{0}};
 	int r;
 
+	if (b->ops->reconcile)
+		return 0; /* no kernel state: its own reconciler retries */
 	if (!b->belief || !b->belief_ok)
 		return 1;
 	b->status.checks++;
@@ -416,6 +418,8 @@ int backend_reconcile_changed(struct backend *b, const struct lease *const *all_
 	r = filter_own(b, all_peers, n_all, &peers, &n_peers, &copy);
 	if (r < 0)
 		goto fail;
+	if (b->ops->reconcile)
+		return b->ops->reconcile(b, peers, n_peers);
 	if (b->belief && b->belief_ok) {
 		state = TAKE_PTR(b->belief);
 		/* The belief's parameters are those of the last full pass. */

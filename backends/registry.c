@@ -13,10 +13,8 @@
 #include "registry.h"
 
 static const struct backend_ops *const backend_types[] = {
-	&vxlan_backend_ops,
-	&hostgw_backend_ops,
-	&wireguard_backend_ops,
-	&alloc_backend_ops,
+	&vxlan_backend_ops, &hostgw_backend_ops,    &wireguard_backend_ops,
+	&alloc_backend_ops, &extension_backend_ops,
 };
 
 int backend_new(struct nlh *h, const struct backend_config *cfg, struct backend **ret,
@@ -43,6 +41,7 @@ int backend_new(struct nlh *h, const struct backend_config *cfg, struct backend 
 		return -ENOMEM;
 	b->ops = ops;
 	b->nl = h;
+	b->loop = cfg->loop;
 	b->ext = *cfg->ext;
 	b->ipv4 = cfg->ipv4;
 	b->ipv6 = cfg->ipv6;

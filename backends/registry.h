@@ -25,12 +25,16 @@ struct backend_ops {
 	/* Families with plan_family.wg: the device's peers (ifindex set), and one change. */
 	int (*dump_peers)(struct backend *b, int fi, struct wg_peer **ret, size_t *ret_n);
 	int (*apply_peer)(struct backend *b, int fi, const struct wg_peer *p, bool remove);
+	/* A backend without kernel state of its own (extension): its own
+	 * reconciler instead of the planner's; peers without our own lease. */
+	int (*reconcile)(struct backend *b, const struct lease *const *peers, size_t n_peers);
 };
 
 struct backend {
 	const struct backend_ops *ops;
 	void *impl;
-	struct nlh *nl; /* borrowed */
+	struct nlh *nl;	   /* borrowed */
+	struct loop *loop; /* borrowed, may be NULL */
 	struct ext_iface ext;
 	bool ipv4, ipv6;
 	bool has_network[2]; /* [0] IPv4, [1] IPv6 */
@@ -69,6 +73,7 @@ extern const struct backend_ops vxlan_backend_ops;
 extern const struct backend_ops hostgw_backend_ops;
 extern const struct backend_ops wireguard_backend_ops;
 extern const struct backend_ops alloc_backend_ops;
+extern const struct backend_ops extension_backend_ops;
 
 /* The connected (masked) subnets of a family on ifindex: the "same L2 segment" test. */
 int backend_connected_nets(struct backend *b, int family, int ifindex, struct ip_net **ret,

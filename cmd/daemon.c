@@ -652,6 +652,7 @@ static int prepare_backend(struct daemon *d, const struct kube_node *node)
 		.json_len = strlen(d->nc->backend_json),
 		.ipv4 = d->nc->enable_ipv4,
 		.ipv6 = d->nc->enable_ipv6,
+		.loop = d->loop,
 		/* Several flannel networks may share the host: routes are ours by network. */
 		.has_network = d->nc->has_network,
 		.network = d->nc->network,
@@ -1261,13 +1262,13 @@ static int on_http(const char *path, const char *format, struct buf *body,
 /* Upstream knows more backends; these are the ones built here. */
 static int check_backend_type(const struct netconf *nc, const char *where)
 {
-	static const char *const types[] = {"vxlan", "host-gw", "wireguard", "alloc"};
+	static const char *const types[] = {"vxlan", "host-gw", "wireguard", "alloc", "extension"};
 
 	for (size_t k = 0; k < ARRAY_SIZE(types); k++)
 		if (strcmp(nc->backend_type, types[k]) == 0)
 			return 0;
 	log_error("%s: Backend: unsupported backend type \"%s\" (supported: vxlan, host-gw, "
-		  "wireguard, alloc)",
+		  "wireguard, alloc, extension)",
 		  where, nc->backend_type);
 	return -EINVAL;
 }

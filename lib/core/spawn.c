@@ -141,12 +141,47 @@ static int spawn_fds(const char *path, const char *const *argv, char *const *env
 	return -r;
 }
 
-static int start(const char *path, const char *const *argv, struct child *c)
+static bool env_overridden(const char *entry, const char *const *env)
 {
+	size_t n = strcspn(entry, "=");
+
+	for (; env && *env; env++)
+		if (strncmp(*env, entry, n) == 0 && (*env)[n] == '=')
+			return true;
+	return false;
+}
+
+/* Our environment with env's entries replacing or added (NULL-ended, borrowed strings). */
+static int make_env(const char *const *env, char ***ret)
+{
+	size_t n = 0, m = 0, k = 0;
+	char **v;
+
+	while (environ[n])
+		n++;
+	while (env && env[m])
+		m++;
+	v = calloc(n + m + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!env_overridden(environ[i], env))
+			v[k++] = environ[i];
+	for (size_t i = 0; i < m; i++)
+		v[k++] = (char *)env[i];
+	*ret = v;
+	return 0;
+}
+
+static int start(const char *path, const char *const *argv, const char *const *env, struct child *c)
+{
+	_cleanup_free_ char **envp = NULL;
 	_cleanup_close_ int in_ours = -1, in_theirs = -1;
 	_cleanup_close_ int out_r = -1, out_w = -1, err_r = -1, err_w = -1;
 	int sv[2], p[2], r;
 
+	if (env && (r = make_env(env, &envp)) < 0)
+		return r;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return negative_errno();
 	in_ours = sv[0];
@@ -162,7 +197,8 @@ static int start(const char *path, const char *const *argv, struct child *c)
 	if (shutdown(in_theirs, SHUT_WR) < 0)
 		return negative_errno();
 
-	r = spawn_fds(path, argv, environ, (const int[3]){in_theirs, out_w, err_w}, 0, &c->pid);
+	r = spawn_fds(path, argv, envp ? envp : environ, (const int[3]){in_theirs, out_w, err_w}, 0,
+		      &c->pid);
 	if (r < 0)
 		return r;
 
@@ -221,7 +257,7 @@ int spawn_run(const struct spawn_req *req, int *ret_status, struct errmsg *err)
 			   r == -ENOENT ? "executable not found" : strerror(-r));
 		return r;
 	}
-	r = start(path, req->argv, &c);
+	r = start(path, req->argv, req->env, &c);
 	if (r < 0) {
 		errmsg_set(err, "%s: failed to start: %s", argv0, strerror(-r));
 		return r;
@@ -280,7 +316,9 @@ int spawn_run(const struct spawn_req *req, int *ret_status, struct errmsg *err)
 		}
 		if (idx_err >= 0 && pfd[idx_err].revents) {
 			ssize_t k = read(c.err, chunk, sizeof(chunk));
-			if (k > 0) {
+			if (k > 0 && req->err_out) {
+				(void)req->err_out(chunk, (size_t)k, req->userdata);
+			} else if (k > 0) {
 				size_t keep = MIN((size_t)k, sizeof(errbuf) - 1 - errlen);
 				memcpy(errbuf + errlen, chunk, keep);
 				errlen += keep;
@@ -327,7 +365,6 @@ int spawn_detached(const char *const *argv, const char *const *env_extra, pid_t 
 	_cleanup_free_ char *path = NULL;
 	_cleanup_free_ char **envp = NULL;
 	_cleanup_close_ int devnull = -1;
-	size_t n_env = 0, n_extra = 0;
 	int r;
 
 	r = spawn_find(argv[0], &path);
@@ -335,15 +372,9 @@ int spawn_detached(const char *const *argv, const char *const *env_extra, pid_t 
 		errmsg_set(err, "%s: not found", argv[0]);
 		return r;
 	}
-	while (environ[n_env])
-		n_env++;
-	while (env_extra && env_extra[n_extra])
-		n_extra++;
-	envp = calloc(n_env + n_extra + 1, sizeof(*envp));
-	if (!envp)
-		return -ENOMEM;
-	memcpy(envp, environ, n_env * sizeof(*envp));
-	memcpy(envp + n_env, env_extra, n_extra * sizeof(*envp));
+	r = make_env(env_extra, &envp);
+	if (r < 0)
+		return r;
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (devnull < 0)
 		return negative_errno();

@@ -25,6 +25,11 @@ struct spawn_req {
 	spawn_out_fn out; /* NULL: stdout is discarded */
 	void *userdata;
 	unsigned timeout_ms; /* 0: 10 s */
+	/* "K=V" (NULL-ended) added to our environment, replacing the same names; NULL: none. */
+	const char *const *env;
+	/* Receives stderr in chunks (its return is ignored); NULL: the start of
+	 * stderr is kept for the error message instead. */
+	spawn_out_fn err_out;
 };
 
 /*
@@ -47,7 +52,7 @@ int spawn_run(const struct spawn_req *req, int *ret_status, struct errmsg *err);
  * Start a long-running program (a daemon flanneld supervises, e.g.
  * wireguard-go) and return at once: its own session, so that a signal to
  * our process group does not reach it and it outlives us; stdin /dev/null,
- * stdout and stderr ours; our environment plus env_extra ("K=V", NULL-ended,
+ * stdout and stderr ours; our environment with env_extra ("K=V", NULL-ended,
  * may be NULL). The caller reaps it with spawn_reap().
  */
 int spawn_detached(const char *const *argv, const char *const *env_extra, pid_t *ret_pid,

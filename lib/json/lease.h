@@ -51,7 +51,12 @@ struct lease_attrs {
 	bool has_wg_key6;
 	uint8_t wg_key6[WG_KEY_LEN];
 	uint16_t wg_port6;
+	/* extension: backend-data as published, a JSON string or null (NULL: none) */
+	const char *ext_data;
 };
+
+/* The largest extension backend-data accepted (JSON text). */
+#define LEASE_EXT_DATA_MAX (128 * 1024)
 
 struct lease {
 	const char *name; /* the node (kube) or subnet key (etcd): 1..253 chars */
