@@ -645,7 +645,7 @@ static int ext_register(struct backend *b, struct lease_attrs *ret_attrs, uint32
 static int ext_set_lease(struct backend *b, struct errmsg *err)
 {
 	struct ext *e = b->impl;
-	const struct lease *own = &b->own;
+	const struct lease *own = b->own;
 	const struct ip_net *sub = own->has_subnet ? &own->subnet : &own->subnet6;
 	char vars[EXT_ENV_VARS][IP_NET_STRLEN + 16], s[IP_NET_STRLEN];
 	const char *env[EXT_ENV_VARS + 1];
@@ -740,7 +740,7 @@ static int ext_reconcile(struct backend *b, const struct lease *const *peers, si
 		};
 		v[m].name = strdup(l->name);
 		r = v[m].name ? decode_data(l->attrs.ext_data, &v[m].data) : -ENOMEM;
-		if (r == -EINVAL) {
+		if (r < 0 && r != -ENOMEM) {
 			/* The lease parsers only let strings and null through. */
 			peer_done(&v[m]);
 			r = 0;

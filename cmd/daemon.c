@@ -677,6 +677,9 @@ static int prepare_backend(struct daemon *d, const struct kube_node *node)
 	r = backend_register(d->backend, &d->attrs, &d->mtu, &err);
 	if (r < 0) {
 		log_error("Error registering network: %s", err.text);
+		/* Fatal; no callback until the loop stops may take it for registered. */
+		backend_free(d->backend);
+		d->backend = NULL;
 		return r;
 	}
 	return 0;
@@ -777,7 +780,7 @@ static void own_node_update(struct daemon *d)
 	int r;
 
 	/* The own Node comes ahead of the list (a GET); until then, or the list, wait. */
-	if (!kube_mgr_synced(d->kube) && !kube_mgr_own_node(d->kube))
+	if (loop_exiting(d->loop) || (!kube_mgr_synced(d->kube) && !kube_mgr_own_node(d->kube)))
 		return;
 	r = kube_mgr_own_lease(d->kube, &own, &err);
 	if (r == -ENOENT) {
@@ -870,6 +873,9 @@ static void on_synced(struct kube_mgr *m, void *userdata)
 
 	log_info("Node list synced: %zu peers", lease_set_size(kube_mgr_peers(m)));
 	own_node_update(d);
+	/* The peers that came with the list wait for it (schedule_reconcile): their
+	 * pass starts now, also for a backend no kernel notification wakes up. */
+	schedule_reconcile(d);
 	start_netpol(d);
 }
 

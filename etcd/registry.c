@@ -160,10 +160,16 @@ static int add_backend_data(cJSON *o, const char *name, const struct lease_attrs
 	cJSON *raw;
 	int r;
 
+	if (!v6 && strcmp(attrs->backend_type, "extension") == 0 && attrs->ext_data) {
+		/* A JSON string of any length, checked when it was made. */
+		raw = cJSON_CreateRaw(attrs->ext_data);
+		goto add;
+	}
 	r = lease_backend_data_render(attrs, v6, buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	raw = cJSON_CreateRaw(buf);
+add:
 	if (!raw || !cJSON_AddItemToObject(o, name, raw)) {
 		cJSON_Delete(raw);
 		return -ENOMEM;

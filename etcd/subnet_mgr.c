@@ -57,6 +57,7 @@ struct etcd_mgr {
 	/* acquisition */
 	bool publishing, failed;
 	struct lease_attrs attrs;
+	char *ext_data; /* attrs.ext_data, owned */
 	struct ip_addr pub4, pub6;
 	unsigned race_tries;
 	struct etcd_alloc_plan plan;
@@ -649,7 +650,12 @@ int etcd_mgr_publish(struct etcd_mgr *m, const struct lease_attrs *attrs,
 		return -EINVAL;
 	if (m->conf.enable_ipv6 && (!public_ip6 || public_ip6->family != AF_INET6))
 		return -EINVAL;
+	free(m->ext_data);
+	m->ext_data = NULL;
+	if (attrs->ext_data && !(m->ext_data = strdup(attrs->ext_data)))
+		return -ENOMEM;
 	m->attrs = *attrs;
+	m->attrs.ext_data = m->ext_data;
 	m->pub4 = *public_ip;
 	m->pub6 = m->conf.enable_ipv6 ? *public_ip6 : (struct ip_addr){};
 	r = etcd_lease_value_render(&m->attrs, &m->pub4, &m->pub6, &v);
@@ -1097,6 +1103,7 @@ struct etcd_mgr *etcd_mgr_free(struct etcd_mgr *m)
 		netconf_done(&m->conf);
 	free(m->own_value);
 	lease_free(m->own);
+	free(m->ext_data);
 	free(m->prefix);
 	free(m->config_key);
 	free(m->subnets_prefix);

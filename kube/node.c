@@ -367,6 +367,21 @@ static int backend_data(const struct kube_node *n, enum kube_ann a, const char *
 	return 0;
 }
 
+/* extension: backend-data kept as published (borrowed from the node), a JSON string or null. */
+static int ext_data(const struct kube_node *n, const char *key, struct lease_attrs *attrs,
+		    struct errmsg *err)
+{
+	const char *v = n->ann[KUBE_ANN_BACKEND_DATA];
+	struct errmsg e = {};
+
+	if (!v)
+		return errmsg_set(err, "annotation %s: missing", key), -EINVAL;
+	if (lease_ext_data_check(v, strlen(v), &e) < 0)
+		return errmsg_set(err, "annotation %s: %s", key, e.text), -EINVAL;
+	attrs->ext_data = v;
+	return 0;
+}
+
 static int public_ip(const struct kube_node *n, enum kube_ann a, const char *key, int family,
 		     struct ip_addr *ret, struct errmsg *err)
 {
@@ -406,8 +421,11 @@ int kube_node_to_lease(const struct kube_node *n, const struct kube_lease_params
 			      &l.public_ip, err);
 		if (r < 0)
 			return r;
-		r = backend_data(n, KUBE_ANN_BACKEND_DATA, p->keys->key[KUBE_ANN_BACKEND_DATA],
-				 &l.attrs, err);
+		if (streq(l.attrs.backend_type, "extension"))
+			r = ext_data(n, p->keys->key[KUBE_ANN_BACKEND_DATA], &l.attrs, err);
+		else
+			r = backend_data(n, KUBE_ANN_BACKEND_DATA,
+					 p->keys->key[KUBE_ANN_BACKEND_DATA], &l.attrs, err);
 		if (r < 0)
 			return r;
 	}
@@ -416,8 +434,10 @@ int kube_node_to_lease(const struct kube_node *n, const struct kube_lease_params
 			      &l.public_ip6, err);
 		if (r < 0)
 			return r;
-		r = backend_data(n, KUBE_ANN_BACKEND_V6_DATA,
-				 p->keys->key[KUBE_ANN_BACKEND_V6_DATA], &l.attrs, err);
+		/* extension publishes its data in backend-data only (upstream: null here). */
+		if (!streq(l.attrs.backend_type, "extension"))
+			r = backend_data(n, KUBE_ANN_BACKEND_V6_DATA,
+					 p->keys->key[KUBE_ANN_BACKEND_V6_DATA], &l.attrs, err);
 		if (r < 0)
 			return r;
 	}

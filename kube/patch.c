@@ -29,8 +29,12 @@ int kube_desired_from_attrs(const struct lease_attrs *attrs, const struct ip_add
 	if (!d.v4 && !d.v6)
 		return -EINVAL;
 
+	if (d.v4 && strcmp(attrs->backend_type, "extension") == 0 && attrs->ext_data)
+		d.ext_data = attrs->ext_data; /* any length: not rendered into the buffer */
 	if (d.v4) {
-		r = lease_backend_data_render(attrs, false, d.backend_data, sizeof(d.backend_data));
+		r = d.ext_data ? 0
+			       : lease_backend_data_render(attrs, false, d.backend_data,
+							   sizeof(d.backend_data));
 		if (r < 0)
 			return r;
 		if (own && own->ann[KUBE_ANN_PUBLIC_IP_OVERWRITE] &&
@@ -73,7 +77,7 @@ int kube_patch_body(const struct kube_node *cur, const struct kube_annotation_ke
 		const char *value;
 	} want[] = {
 		{KUBE_ANN_BACKEND_TYPE, true, d->backend_type},
-		{KUBE_ANN_BACKEND_DATA, d->v4, d->backend_data},
+		{KUBE_ANN_BACKEND_DATA, d->v4, d->ext_data ? d->ext_data : d->backend_data},
 		{KUBE_ANN_BACKEND_V6_DATA, d->v6, d->backend_v6_data},
 		{KUBE_ANN_PUBLIC_IP, d->v4, d->public_ip},
 		{KUBE_ANN_PUBLIC_IPV6, d->v6, d->public_ipv6},

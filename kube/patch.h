@@ -27,13 +27,15 @@ struct kube_desired {
 	char backend_type[BACKEND_TYPE_MAX];
 	bool v4, v6; /* which pair (backend data + public IP) is written */
 	char backend_data[128], backend_v6_data[128];
+	const char *ext_data; /* extension: backend-data instead (borrowed from the attrs) */
 	char public_ip[IP_ADDR_STRLEN], public_ipv6[IP_ADDR_STRLEN];
 };
 
 /*
  * From the backend's attributes and detected public IPs (NULL or family 0:
  * none). VXLAN writes a pair only when that family's VtepMAC is known;
- * other backends write "null" data. A public-ip(v6)-overwrite annotation on
+ * extension writes its data (attrs.ext_data, borrowed) or "null"; other
+ * backends write "null" data. A public-ip(v6)-overwrite annotation on
  * own (may be NULL) replaces the detected address. -EINVAL when nothing
  * would be written.
  */

@@ -56,6 +56,7 @@ struct kube_mgr {
 	/* what the backend asked for; the desired annotations are derived from
 	 * it and the own node each time (public-ip-overwrite may change) */
 	struct lease_attrs pub_attrs;
+	char *pub_ext_data; /* pub_attrs.ext_data, owned */
 	struct ip_addr pub_ip, pub_ip6;
 	struct kube_request *patch_req;
 
@@ -355,7 +356,15 @@ int kube_mgr_publish(struct kube_mgr *m, const struct lease_attrs *attrs,
 	r = kube_desired_from_attrs(attrs, public_ip, public_ip6, m->has_own ? &m->own : NULL, &d);
 	if (r < 0)
 		return log_error_errno(r, "Nothing to publish: no public IP with backend data");
+	if (attrs->ext_data && (!m->pub_ext_data || strcmp(m->pub_ext_data, attrs->ext_data))) {
+		char *c = strdup(attrs->ext_data);
+		if (!c)
+			return -ENOMEM;
+		free(m->pub_ext_data);
+		m->pub_ext_data = c;
+	}
 	m->pub_attrs = *attrs;
+	m->pub_attrs.ext_data = attrs->ext_data ? m->pub_ext_data : NULL;
 	m->pub_ip = public_ip ? *public_ip : (struct ip_addr){};
 	m->pub_ip6 = public_ip6 ? *public_ip6 : (struct ip_addr){};
 	m->has_desired = true;
@@ -599,6 +608,7 @@ struct kube_mgr *kube_mgr_free(struct kube_mgr *m)
 	lease_set_free(m->peers);
 	kube_node_done(&m->own);
 	free(m->node_name);
+	free(m->pub_ext_data);
 	free(m->pod_name);
 	free(m->pod_namespace);
 	while (m->n_invalid > 0) {

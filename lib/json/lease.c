@@ -72,6 +72,7 @@ static bool attrs_equal(const struct lease_attrs *a, const struct lease_attrs *b
  */
 static const size_t string_fields[] = {
 	offsetof(struct lease, name),
+	offsetof(struct lease, attrs.ext_data),
 };
 
 static const char *str_get(const struct lease *l, size_t k)
@@ -318,7 +319,31 @@ bool lease_attrs_has_data(const struct lease_attrs *a, bool v6)
 		return v6 ? a->has_vtep_mac6 : a->has_vtep_mac;
 	if (strcmp(a->backend_type, "wireguard") == 0)
 		return v6 ? a->has_wg_key6 : a->has_wg_key;
+	if (strcmp(a->backend_type, "extension") == 0)
+		return !v6 && a->ext_data;
 	return false;
+}
+
+int lease_ext_data_check(const char *json, size_t len, struct errmsg *err)
+{
+	_cleanup_json_ cJSON *root = NULL;
+	char q[QUOTE_BUF_SIZE];
+	int r;
+
+	r = json_parse(json, len, LEASE_EXT_DATA_MAX, 1, &root);
+	if (r == -EMSGSIZE) {
+		errmsg_set(err, "larger than %d bytes", LEASE_EXT_DATA_MAX);
+		return r;
+	}
+	if (r < 0) {
+		errmsg_set(err, "invalid JSON %s", quote_mem(json, len, q, sizeof(q)));
+		return r;
+	}
+	if (!cJSON_IsString(root) && !cJSON_IsNull(root)) {
+		errmsg_set(err, "expected a string or null, got %s", json_type_name(root));
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int lease_backend_data_render(const struct lease_attrs *a, bool v6, char *buf, size_t size)
@@ -337,7 +362,9 @@ int lease_backend_data_render(const struct lease_attrs *a, bool v6, char *buf, s
 			return -ENOMEM;
 		n = snprintf(buf, size, "{\"PublicKey\":\"%.*s\",\"Port\":%u}", (int)key.len,
 			     key.data, (unsigned)(v6 ? a->wg_port6 : a->wg_port));
-	} else
+	} else if (strcmp(a->backend_type, "extension") == 0 && !v6 && a->ext_data)
+		n = snprintf(buf, size, "%s", a->ext_data);
+	else
 		n = snprintf(buf, size, "null");
 	if (n < 0)
 		return -EIO;

@@ -51,7 +51,8 @@ struct lease_attrs {
 	bool has_wg_key6;
 	uint8_t wg_key6[WG_KEY_LEN];
 	uint16_t wg_port6;
-	/* extension: backend-data as published, a JSON string or null (NULL: none) */
+	/* extension: backend-data as published, a JSON string or null (NULL: none);
+	 * one of the lease's strings (lease_dup copies it) */
 	const char *ext_data;
 };
 
@@ -105,7 +106,13 @@ void lease_attrs_get_data(const struct lease_attrs *a, bool v6, struct lease_bac
 void lease_attrs_set_data(struct lease_attrs *a, bool v6, const struct lease_backend_data *d);
 /* Does a lease of this type publish backend data (vxlan, wireguard)? */
 bool lease_type_has_data(const char *backend_type);
-/* Does attrs hold what its type publishes for the family (VtepMAC, PublicKey)? */
+/*
+ * extension's backend-data (the peer's PreStartupCommand output): a JSON
+ * string, or null; up to LEASE_EXT_DATA_MAX bytes. Kept as published
+ * (attrs.ext_data) for the extension backend.
+ */
+int lease_ext_data_check(const char *json, size_t len, struct errmsg *err);
+/* Does attrs hold what its type publishes for the family (VtepMAC, PublicKey, extension data)? */
 bool lease_attrs_has_data(const struct lease_attrs *a, bool v6);
 /*
  * The family's backend-data JSON for attrs' type: "null" for a type without
