@@ -3,7 +3,8 @@
  * Backend data (the backend-data node annotation, set by any node of the
  * cluster): lease_backend_data_parse() on arbitrary bytes; a VXLAN value
  * with a MAC and a WireGuard value with a key must render and parse back
- * to the same data.
+ * to the same data. The same bytes as extension data (lease_ext_data_check):
+ * accepted only as a JSON string or null, rendered back unchanged.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,6 +42,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct lease_backend_data d;
 	struct errmsg err;
 
+	if (lease_ext_data_check((const char *)data, size, &err) == 0 && size < 4096) {
+		struct lease_attrs a = {.backend_type = "extension"};
+		char *s = malloc(size + 1), buf[4096];
+		if (!s)
+			return 0;
+		memcpy(s, data, size);
+		s[size] = '\0';
+		a.ext_data = s;
+		if (strlen(s) == size &&
+		    (lease_backend_data_render(&a, false, buf, sizeof(buf)) != (int)size ||
+		     memcmp(buf, s, size) != 0 || !lease_attrs_has_data(&a, false)))
+			abort();
+		free(s);
+	}
 	if (lease_backend_data_parse((const char *)data, size, &d, &err) < 0)
 		return 0;
 	if (d.has_mac)

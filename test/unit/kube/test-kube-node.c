@@ -206,6 +206,67 @@ static void test_bad_nodes(void **state)
 			 -ENOENT);
 }
 
+/* extension: backend-data is kept as published (a JSON string or null), borrowed from the node. */
+static void test_extension_data(void **state)
+{
+	static const char *const good[] = {"\\\"k=1 x\\\"", "null"};
+	struct kube_lease_params p = params4();
+	struct errmsg err = {};
+	struct lease l;
+	char json[1024];
+
+	for (size_t k = 0; k < 2; k++) {
+		struct kube_node n = {};
+		snprintf(
+			json, sizeof(json),
+			"{\"metadata\":{\"name\":\"n1\",\"annotations\":{" ANN(
+				"kube-subnet-manager",
+				"true") "," ANN("backend-type",
+						"extension") "," ANN("public-ip",
+								     "192.0.2.1") "," ANN("backend-data",
+											  "%s") "}},\"spec\":{\"podCIDR\":\"10.244.5.0/24\"}}",
+			good[k]);
+		assert_int_equal(kube_node_parse(json, strlen(json), &keys, &n, &err), 0);
+		assert_int_equal(kube_node_to_lease(&n, &p, &l, &err), 0);
+		assert_string_equal(l.attrs.ext_data, k == 0 ? "\"k=1 x\"" : "null");
+		assert_string_equal(l.attrs.backend_type, "extension");
+		kube_node_done(&n);
+	}
+	/* an object (another backend's data) is refused, naming the annotation */
+	snprintf(json, sizeof(json),
+		 "{\"metadata\":{\"name\":\"n1\",\"annotations\":{" ANN(
+			 "kube-subnet-manager",
+			 "true") "," ANN("backend-type", "extension") "," ANN("public-ip",
+									      "192.0.2.1") DATA4
+		 "}},\"spec\":{\"podCIDR\":\"10.244.5.0/24\"}}");
+	assert_int_equal(lease_of(json, &p, &l, &err), -EINVAL);
+	assert_string_equal(err.text, "annotation flannel.alpha.coreos.com/backend-data: expected "
+				      "a string or null, got object");
+
+	/* Published: the data as it is, of any length; v6 data null. */
+	_cleanup_free_ char *big = malloc(4096);
+	struct lease_attrs a = {.backend_type = "extension"};
+	struct kube_desired d;
+	struct ip_addr ip, ip6;
+	assert_non_null(big);
+	big[0] = '"';
+	memset(big + 1, 'x', 4000);
+	strcpy(big + 4001, "\"");
+	a.ext_data = big;
+	assert_int_equal(ip_addr_parse("192.0.2.1", &ip), 0);
+	assert_int_equal(ip_addr_parse("2001:db8::1", &ip6), 0);
+	assert_int_equal(kube_desired_from_attrs(&a, &ip, &ip6, NULL, &d), 0);
+	assert_true(d.v4 && d.v6);
+	assert_ptr_equal(d.ext_data, big);
+	assert_string_equal(d.backend_v6_data, "null");
+	/* without a PreStartupCommand: null */
+	a.ext_data = NULL;
+	assert_int_equal(kube_desired_from_attrs(&a, &ip, NULL, NULL, &d), 0);
+	assert_null(d.ext_data);
+	assert_string_equal(d.backend_data, "null");
+	(void)state;
+}
+
 static void test_dual_stack(void **state)
 {
 	struct kube_lease_params p = params4();
@@ -343,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_recorded_node_to_lease),
 		cmocka_unit_test(test_unannotated_node),
 		cmocka_unit_test(test_bad_nodes),
+		cmocka_unit_test(test_extension_data),
 		cmocka_unit_test(test_dual_stack),
 		cmocka_unit_test(test_oversized),
 		cmocka_unit_test(test_pod_node_name),

@@ -555,6 +555,32 @@ static void test_set_journal(void **state)
 	(void)state;
 }
 
+/* extension: a JSON string or null, kept as published, rendered back as it is. */
+static void test_ext_data(void **state)
+{
+	struct lease_attrs a = {.backend_type = "extension"};
+	struct errmsg err = {{0}};
+	char buf[64];
+
+	assert_int_equal(lease_ext_data_check("\"abc\"", 5, &err), 0);
+	assert_int_equal(lease_ext_data_check("null", 4, &err), 0);
+	assert_int_equal(lease_ext_data_check("{\"VNI\":1}", 9, &err), -EINVAL);
+	assert_string_equal(err.text, "expected a string or null, got object");
+	assert_true(lease_ext_data_check("\"abc", 4, &err) < 0);
+	assert_non_null(strstr(err.text, "invalid JSON"));
+	assert_false(lease_attrs_has_data(&a, false));
+	assert_int_equal(lease_backend_data_render(&a, false, buf, sizeof(buf)), 4); /* null */
+	a.ext_data = "\"k\\\"ey\"";
+	assert_true(lease_attrs_has_data(&a, false));
+	assert_false(lease_attrs_has_data(&a, true));
+	assert_int_equal(lease_backend_data_render(&a, false, buf, sizeof(buf)), 7);
+	assert_string_equal(buf, "\"k\\\"ey\"");
+	assert_int_equal(lease_backend_data_render(&a, true, buf, sizeof(buf)), 4);
+	assert_string_equal(buf, "null");
+	assert_int_equal(lease_backend_data_render(&a, false, buf, 4), -ENOSPC);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_set_empty_snapshot),
 		cmocka_unit_test(test_set_sorted_random_order),
 		cmocka_unit_test(test_set_journal),
+		cmocka_unit_test(test_ext_data),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

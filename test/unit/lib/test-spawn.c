@@ -118,12 +118,47 @@ static void test_callback_error(void **state)
 	(void)state;
 }
 
+/* Extra variables replace ours of the same name and add new ones; stderr to a callback. */
+static void test_env_and_stderr(void **state)
+{
+	const char *argv[] = {"sh", "-c",
+			      "echo \"$HOME|$FLANNEL_TEST_X|${FLANNEL_TEST_UNSET-unset}\"; "
+			      "echo to-stderr >&2; env | grep -c '^HOME='; exit 4",
+			      NULL};
+	const char *env[] = {"HOME=/flannel-test", "FLANNEL_TEST_X=a b", NULL};
+	_cleanup_buf_ struct buf out = BUF_INIT, errb = BUF_INIT;
+	struct errmsg err = {""};
+	int status = 0;
+
+	setenv("HOME", "/original", 1);
+	unsetenv("FLANNEL_TEST_UNSET");
+	struct spawn_req req = {.argv = argv, .out = collect, .userdata = &out, .env = env};
+	assert_int_equal(spawn_run(&req, &status, &err), -EPROTO);
+	assert_int_equal(status, 4);
+	assert_int_equal(buf_append(&out, "", 1), 0);
+	assert_string_equal(out.data, "/flannel-test|a b|unset\n1\n");
+	assert_string_equal(err.text, "sh: exit status 4: to-stderr");
+
+	/* With err_out, stderr goes to the callback and not into the message. */
+	out.len = 0;
+	req.err_out = collect;
+	req.userdata = &errb;
+	req.out = NULL;
+	assert_int_equal(spawn_run(&req, &status, &err), -EPROTO);
+	assert_int_equal(buf_append(&errb, "", 1), 0);
+	assert_string_equal(errb.data, "to-stderr\n");
+	assert_string_equal(err.text, "sh: exit status 4");
+	assert_string_equal(getenv("HOME"), "/original"); /* ours untouched */
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stdin_stdout), cmocka_unit_test(test_exit_status),
-		cmocka_unit_test(test_not_found),    cmocka_unit_test(test_timeout),
-		cmocka_unit_test(test_no_sigpipe),   cmocka_unit_test(test_callback_error),
+		cmocka_unit_test(test_stdin_stdout),   cmocka_unit_test(test_exit_status),
+		cmocka_unit_test(test_not_found),      cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_no_sigpipe),     cmocka_unit_test(test_callback_error),
+		cmocka_unit_test(test_env_and_stderr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
