@@ -289,11 +289,20 @@ static struct ext_known *known_get(struct ext *e, const char *name)
 	return &v[at];
 }
 
+/* The peers whose last command failed: counted as refused (metrics, status). */
+static void set_failing(struct ext *e, struct ext_known *k, bool failing)
+{
+	if (k->failing != failing)
+		e->b->status.n_refused += failing ? 1 : (size_t)-1;
+	k->failing = failing;
+}
+
 /* Forget a peer that is neither applied nor wanted. */
 static void known_drop(struct ext *e, struct ext_known *k)
 {
 	size_t at = (size_t)(k - e->known);
 
+	set_failing(e, k, false);
 	free(k->name);
 	peer_done(&k->peer);
 	memmove(k, k + 1, (e->n_known - at - 1) * sizeof(*k));
@@ -314,6 +323,7 @@ static void on_done(int r, const void *out, void *userdata)
 	e->task = NULL;
 	if (!k) {
 		/* Cannot happen: known entries are dropped only while idle. */
+		peer_done(&e->running_peer);
 	} else if (r >= 0) {
 		b->status.entries_added += e->running == EXT_SUBNET_ADD;
 		b->status.entries_removed += e->running == EXT_SUBNET_REMOVE;
@@ -322,7 +332,7 @@ static void on_done(int r, const void *out, void *userdata)
 		else
 			log_info("Ran %s for peer %s (SUBNET=%s)%s%s", what, k->name, sub,
 				 res->tail[0] ? ": " : "", res->tail);
-		k->failing = false;
+		set_failing(e, k, false);
 		backoff_reset(&k->backoff);
 		peer_done(&k->peer);
 		k->applied = e->running == EXT_SUBNET_ADD;
@@ -334,15 +344,17 @@ static void on_done(int r, const void *out, void *userdata)
 	} else {
 		uint64_t delay = backoff_next(&k->backoff, random_u32());
 
+		const char *why = res->err[0] ? res->err : strerror(-r);
+
 		b->status.op_errors++;
-		b->status.last_error = r == -EPROTO ? -EPROTO : r;
+		b->status.last_error = r;
 		if (!k->failing)
 			log_warn("%s for peer %s (SUBNET=%s) failed: %s%s%s; retrying with backoff",
-				 what, k->name, sub, res->err, res->tail[0] ? ": " : "", res->tail);
+				 what, k->name, sub, why, res->tail[0] ? ": " : "", res->tail);
 		else
 			log_v(1, "%s for peer %s failed again: %s; next try in %.1f s", what,
-			      k->name, res->err, (double)delay / (double)USEC_PER_SEC);
-		k->failing = true;
+			      k->name, why, (double)delay / (double)USEC_PER_SEC);
+		set_failing(e, k, true);
 		k->retry_at = now_monotonic_usec() + delay;
 		peer_done(&e->running_peer);
 	}
@@ -438,6 +450,9 @@ static void ext_kick(struct ext *e)
 			}
 		}
 		if (c == 0 && k->applied && peer_equal(&k->peer, d)) {
+			/* A failing remove no longer needed (the peer is back as it was). */
+			set_failing(e, k, false);
+			backoff_reset(&k->backoff);
 			i++;
 			j++;
 			continue;
@@ -462,7 +477,7 @@ static void ext_kick(struct ext *e)
 		if (start_command(e, k, cmd, p) >= 0)
 			return;
 		/* Could not even start: as a failure of the command. */
-		k->failing = true;
+		set_failing(e, k, true);
 		k->retry_at = now + backoff_next(&k->backoff, random_u32());
 	}
 	if (next_retry)

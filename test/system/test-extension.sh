@@ -11,8 +11,8 @@
 #      PUBLIC_IP; each node runs SubnetAddCommand for each peer with its
 #      SUBNET, PUBLIC_IP and its data on stdin; pods ping across nodes;
 #   2. a failing SubnetAddCommand is logged once with its exit status and
-#      stderr, retried with backoff, and succeeds once the cause is gone;
-#      the other nodes are not held up;
+#      stderr, counted in flannel_peers_refused, retried with backoff, and
+#      succeeds once the cause is gone; the other nodes are not held up;
 #   3. a deleted Node: SubnetRemoveCommand with its old lease on every node;
 #   4. a peer whose lease changes: remove of the old lease, then add;
 #   5. a restart runs PreStartup, PostStartup and the add of every peer
@@ -105,10 +105,12 @@ wait_for 15 "two failed attempts on node 1" count_is 1 add 2 "add node-1 198.18.
 n_logged=$(grep -c 'SubnetAddCommand for peer node-3 (SUBNET=198.18.3.0/24) failed: exit status 3: boom: add refused on node-1; retrying with backoff' "$WORK/n1/flanneld.log" || true)
 [ "$n_logged" = 1 ] || fail "the failure was logged $n_logged times, not once: $(grep node-3 "$WORK/n1/flanneld.log")"
 node_ready 1 || fail "node 1 not ready while a peer's add fails"
+[ "$(metric 1 flannel_peers_refused)" = 1 ] || fail "flannel_peers_refused is $(metric 1 flannel_peers_refused), not 1"
 rm "$WORK/rec/node-1.fail-add"
 wait_for 20 "node 1's retried add of node-3" has_record 1 add "add node-1 198.18.3.0/24\|198.18.3.0/24\|203.0.113.3\|"
 grep -q 'SubnetAddCommand for peer node-3 succeeded again' "$WORK/n1/flanneld.log" ||
 	fail "no recovery line in node 1's log"
+[ "$(metric 1 flannel_peers_refused)" = 0 ] || fail "flannel_peers_refused stays $(metric 1 flannel_peers_refused)"
 add_pod 3 1
 ping_pods 1 2 3
 ok "a failing add is logged once with its status and stderr, retried with backoff, then succeeds"
