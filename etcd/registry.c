@@ -266,9 +266,33 @@ static int value_backend_data(const cJSON *o, const char *key, bool v6, struct l
 	return 0;
 }
 
-int etcd_lease_value_parse(const char *json, size_t len, struct lease *ret, struct errmsg *err)
+/* extension: BackendData, a JSON string or null, as JSON text. */
+static int value_ext_data(const cJSON *o, char **ret, struct errmsg *err)
+{
+	const cJSON *it = json_item_ci(o, "BackendData");
+	_cleanup_free_ char *s = NULL;
+	struct errmsg e = {};
+	int r;
+
+	if (!it || cJSON_IsNull(it))
+		return 0;
+	s = json_print(it);
+	if (!s)
+		return -ENOMEM;
+	r = lease_ext_data_check(s, strlen(s), &e);
+	if (r < 0) {
+		errmsg_set(err, "BackendData: %s", e.text);
+		return r;
+	}
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+int etcd_lease_value_parse(const char *json, size_t len, struct lease *ret, char **ret_ext_data,
+			   struct errmsg *err)
 {
 	_cleanup_json_ cJSON *root = NULL;
+	_cleanup_free_ char *ext = NULL;
 	struct lease_attrs attrs = {};
 	struct ip_addr pub4, pub6;
 	const cJSON *bt;
@@ -308,21 +332,30 @@ int etcd_lease_value_parse(const char *json, size_t len, struct lease *ret, stru
 		}
 		snprintf(attrs.backend_type, sizeof(attrs.backend_type), "%s", s);
 	}
-	r = value_backend_data(root, "BackendData", false, &attrs, err);
-	if (r < 0)
-		return r;
-	r = value_backend_data(root, "BackendV6Data", true, &attrs, err);
-	if (r < 0)
-		return r;
+	if (strcmp(attrs.backend_type, "extension") == 0) {
+		/* Its data is BackendData only (upstream: no BackendV6Data). */
+		r = value_ext_data(root, &ext, err);
+		if (r < 0)
+			return r;
+		attrs.ext_data = ext;
+	} else {
+		r = value_backend_data(root, "BackendData", false, &attrs, err);
+		if (r < 0)
+			return r;
+		r = value_backend_data(root, "BackendV6Data", true, &attrs, err);
+		if (r < 0)
+			return r;
+	}
 	ret->public_ip = pub4;
 	ret->public_ip6 = pub6;
 	ret->attrs = attrs;
+	*ret_ext_data = TAKE_PTR(ext);
 	return 0;
 }
 
 int etcd_lease_from_kv(const char *name, size_t name_len, const char *value, size_t value_len,
 		       char name_buf[static ETCD_SUBNET_KEY_MAX], struct lease *ret,
-		       struct errmsg *err)
+		       char **ret_ext_data, struct errmsg *err)
 {
 	char q[QUOTE_BUF_SIZE];
 	struct lease l = {};
@@ -342,7 +375,7 @@ int etcd_lease_from_kv(const char *name, size_t name_len, const char *value, siz
 		l.has_subnet6 = true;
 		l.subnet6 = sn6;
 	}
-	r = etcd_lease_value_parse(value, value_len, &l, err);
+	r = etcd_lease_value_parse(value, value_len, &l, ret_ext_data, err);
 	if (r < 0)
 		return r;
 	*ret = l;

@@ -63,9 +63,13 @@ int etcd_lease_value_render(const struct lease_attrs *attrs, const struct ip_add
 /*
  * Parse a lease value (keys case-insensitive, as Go's encoding/json) into
  * ret->public_ip, ret->public_ip6 and ret->attrs; other fields untouched.
- * Errors name the field in err.
+ * Errors name the field in err. An extension lease's BackendData (a JSON
+ * string) is kept as JSON text in *ret_ext_data (malloc'd, NULL for other
+ * types), which ret->attrs.ext_data borrows: the caller frees it once done
+ * with ret.
  */
-int etcd_lease_value_parse(const char *json, size_t len, struct lease *ret, struct errmsg *err);
+int etcd_lease_value_parse(const char *json, size_t len, struct lease *ret, char **ret_ext_data,
+			   struct errmsg *err);
 
 /*
  * A key + value of <prefix>/subnets/ turned into a lease named after the key:
@@ -73,7 +77,7 @@ int etcd_lease_value_parse(const char *json, size_t len, struct lease *ret, stru
  */
 int etcd_lease_from_kv(const char *name, size_t name_len, const char *value, size_t value_len,
 		       char name_buf[static ETCD_SUBNET_KEY_MAX], struct lease *ret,
-		       struct errmsg *err);
+		       char **ret_ext_data, struct errmsg *err);
 
 /* An existing lease as the allocator sees it. */
 struct etcd_alloc_lease {

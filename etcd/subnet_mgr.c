@@ -559,6 +559,7 @@ static void acq_list_done(int r, const char *body, size_t len, const char *error
 	}
 	for (size_t i = 0; i < rg.n; i++) {
 		char name_buf[ETCD_SUBNET_KEY_MAX];
+		_cleanup_free_ char *ext = NULL;
 		const char *name;
 		size_t nlen;
 		struct lease l;
@@ -568,7 +569,7 @@ static void acq_list_done(int r, const char *body, size_t len, const char *error
 			continue;
 		err.text[0] = '\0';
 		if (etcd_lease_from_kv(name, nlen, rg.kvs[i].value, rg.kvs[i].value_len, name_buf,
-				       &l, &err) < 0) {
+				       &l, &ext, &err) < 0) {
 			log_warn("Ignoring bad subnet node: %s", err.text);
 			continue;
 		}
@@ -703,6 +704,7 @@ static bool is_own(const struct etcd_mgr *m, const char *name, size_t len)
 static int peer_put(struct etcd_mgr *m, const struct etcd_kv *kv)
 {
 	char name_buf[ETCD_SUBNET_KEY_MAX];
+	_cleanup_free_ char *ext = NULL;
 	struct errmsg err = {};
 	const char *name;
 	size_t nlen;
@@ -713,7 +715,7 @@ static int peer_put(struct etcd_mgr *m, const struct etcd_kv *kv)
 		return 0;
 	if (is_own(m, name, nlen))
 		return 0;
-	r = etcd_lease_from_kv(name, nlen, kv->value, kv->value_len, name_buf, &l, &err);
+	r = etcd_lease_from_kv(name, nlen, kv->value, kv->value_len, name_buf, &l, &ext, &err);
 	if (r < 0) {
 		char q[QUOTE_BUF_SIZE];
 		m->stats.skipped_keys++;

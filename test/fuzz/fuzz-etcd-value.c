@@ -17,8 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct lease l = {}, l2 = {};
 	struct errmsg err;
 	struct buf b = BUF_INIT;
+	_cleanup_free_ char *ext = NULL, *ext2 = NULL;
 
-	if (etcd_lease_value_parse((const char *)data, size, &l, &err) < 0)
+	if (etcd_lease_value_parse((const char *)data, size, &l, &ext, &err) < 0)
 		return 0;
 	/* rendering writes backend data only for a backend type that has it (vxlan's
 	 * MAC, wireguard's key): a MAC without BackendType "vxlan", or a VNI alone,
@@ -31,7 +32,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		l.attrs.has_vtep_mac6 = false;
 	if (etcd_lease_value_render(&l.attrs, &l.public_ip, &l.public_ip6, &b) < 0)
 		abort();
-	if (etcd_lease_value_parse(b.data, b.len, &l2, &err) < 0)
+	if (etcd_lease_value_parse(b.data, b.len, &l2, &ext2, &err) < 0)
+		abort();
+	/* extension data (a JSON string) comes back the same, printed alike */
+	if ((ext == NULL) != (ext2 == NULL) || (ext && strcmp(ext, ext2) != 0))
 		abort();
 	if (!l.attrs.has_vtep_mac && !l.attrs.has_vtep_mac6)
 		l2.attrs.vni = 0;

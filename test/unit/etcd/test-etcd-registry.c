@@ -175,8 +175,9 @@ static void test_value_parse(void **state)
 	struct lease l = {};
 	struct errmsg err = {};
 	char buf[IP_ADDR_STRLEN], mb[18];
+	char *ext = NULL;
 
-	assert_int_equal(etcd_lease_value_parse(v, strlen(v), &l, &err), 0);
+	assert_int_equal(etcd_lease_value_parse(v, strlen(v), &l, &ext, &err), 0);
 	assert_string_equal(ip_addr_fmt(&l.public_ip, buf), "192.168.64.3");
 	assert_int_equal(l.public_ip6.family, 0);
 	assert_string_equal(l.attrs.backend_type, "vxlan");
@@ -190,13 +191,35 @@ static void test_value_parse(void **state)
 	    "\"backendtype\":\"host-gw\",\"BackendV6Data\":{\"VNI\":3,\"VtepMAC\":"
 	    "\"02:00:00:00:00:06\"}}";
 	memset(&l, 0, sizeof(l));
-	assert_int_equal(etcd_lease_value_parse(v, strlen(v), &l, &err), 0);
+	assert_int_equal(etcd_lease_value_parse(v, strlen(v), &l, &ext, &err), 0);
 	assert_string_equal(ip_addr_fmt(&l.public_ip, buf), "10.0.0.2");
 	assert_string_equal(ip_addr_fmt(&l.public_ip6, buf), "2001:db8::1");
 	assert_string_equal(l.attrs.backend_type, "host-gw");
 	assert_int_equal(l.attrs.vni, 3);
 	assert_true(l.attrs.has_vtep_mac6);
 	assert_false(l.attrs.has_vtep_mac);
+	assert_null(ext);
+
+	/* extension: BackendData kept as JSON text, rendered back as it is */
+	v = "{\"PublicIP\":\"10.0.0.1\",\"BackendType\":\"extension\",\"BackendData\":"
+	    "\"key \\\"1\\\"\"}";
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(etcd_lease_value_parse(v, strlen(v), &l, &ext, &err), 0);
+	assert_non_null(ext);
+	assert_ptr_equal(l.attrs.ext_data, ext);
+	assert_string_equal(ext, "\"key \\\"1\\\"\"");
+	struct buf out = BUF_INIT;
+	assert_int_equal(etcd_lease_value_render(&l.attrs, &l.public_ip, NULL, &out), 0);
+	assert_string_equal(out.data,
+			    "{\"PublicIP\":\"10.0.0.1\",\"PublicIPv6\":null,"
+			    "\"BackendType\":\"extension\",\"BackendData\":\"key \\\"1\\\"\"}");
+	buf_free(&out);
+	free(ext);
+	ext = NULL;
+	v = "{\"PublicIP\":\"10.0.0.1\",\"BackendType\":\"extension\",\"BackendData\":{}}";
+	assert_int_equal(etcd_lease_value_parse(v, strlen(v), &l, &ext, &err), -EINVAL);
+	assert_string_equal(err.text, "BackendData: expected a string or null, got object");
+	assert_null(ext);
 }
 
 static void test_value_invalid(void **state)
@@ -225,7 +248,9 @@ static void test_value_invalid(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct lease l = {};
 		struct errmsg err = {};
-		int r = etcd_lease_value_parse(cases[i].json, strlen(cases[i].json), &l, &err);
+		char *ext = NULL;
+		int r = etcd_lease_value_parse(cases[i].json, strlen(cases[i].json), &l, &ext,
+					       &err);
 		if (r >= 0)
 			fail_msg("accepted %s", cases[i].json);
 		if (strcmp(err.text, cases[i].msg) != 0)
@@ -242,15 +267,17 @@ static void test_lease_from_kv(void **state)
 	char name[ETCD_SUBNET_KEY_MAX];
 	struct lease l;
 	struct errmsg err = {};
+	char *ext = NULL;
 
-	assert_int_equal(etcd_lease_from_kv(key, 28, v, strlen(v), name, &l, &err), 0);
+	assert_int_equal(etcd_lease_from_kv(key, 28, v, strlen(v), name, &l, &ext, &err), 0);
 	assert_string_equal(l.name, "10.5.52.0-24&2001:db8:1::-64");
 	assert_ptr_equal(l.name, name);
 	assert_true(l.has_subnet);
 	assert_string_equal(fmt(&l.subnet), "10.5.52.0/24");
 	assert_true(l.has_subnet6);
 	assert_string_equal(fmt(&l.subnet6), "2001:db8:1::/64");
-	assert_int_equal(etcd_lease_from_kv("bogus", 5, v, strlen(v), name, &l, &err), -EINVAL);
+	assert_int_equal(etcd_lease_from_kv("bogus", 5, v, strlen(v), name, &l, &ext, &err),
+			 -EINVAL);
 	assert_string_equal(err.text, "not a subnet key: \"bogus\"");
 }
 
