@@ -49,8 +49,10 @@
 #define EXT_RETRY_BASE_USEC  (1 * USEC_PER_SEC)
 #define EXT_RETRY_MAX_USEC   (300 * USEC_PER_SEC)
 #define EXT_OUTPUT_TAIL	     1024 /* of a command's output, for the log */
-#define EXT_DATA_MAX	     (64 * 1024)
-#define EXT_ENV_VARS	     5
+/* PreStartupCommand's output: JSON-escaped (at most 6 bytes a byte) it stays
+ * under LEASE_EXT_DATA_MAX, which peers accept. */
+#define EXT_DATA_MAX (16 * 1024)
+#define EXT_ENV_VARS 5
 
 extern char **environ;
 
@@ -93,8 +95,7 @@ struct ext {
 
 /* What a task child reports. */
 struct ext_result {
-	int status; /* exit status (128 + signal), -1 when it did not run or exit */
-	char err[512];
+	char err[512]; /* "exit status 3", ... */
 	char tail[EXT_OUTPUT_TAIL + 1];
 };
 
@@ -219,7 +220,6 @@ static int run_child(void *arg, void *out)
 	int status = -1, r;
 
 	r = spawn_run(&req, &status, &err);
-	res->status = r == -EPROTO ? status : r < 0 ? -1 : 0;
 	describe_status(r, status, err.text, res->err, sizeof(res->err));
 	snprintf(res->tail, sizeof(res->tail), "%s", trim(t.buf));
 	return r;
@@ -265,25 +265,20 @@ static struct ext_known *known_find(struct ext *e, const char *name)
 	return NULL;
 }
 
-static struct ext_known *known_get(struct ext *e, const char *name)
+/* A new entry for name at position at of the sorted known peers. */
+static struct ext_known *known_insert(struct ext *e, size_t at, const char *name)
 {
-	struct ext_known *k = known_find(e, name), *v;
-	size_t at = 0;
+	struct ext_known *v = realloc(e->known, (e->n_known + 1) * sizeof(*v));
+	char *n = strdup(name);
 
-	if (k)
-		return k;
-	while (at < e->n_known && strcmp(e->known[at].name, name) < 0)
-		at++;
-	v = realloc(e->known, (e->n_known + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	e->known = v;
-	memmove(v + at + 1, v + at, (e->n_known - at) * sizeof(*v));
-	v[at] = (struct ext_known){.name = strdup(name)};
-	if (!v[at].name) {
-		memmove(v + at, v + at + 1, (e->n_known - at) * sizeof(*v));
+	if (v)
+		e->known = v;
+	if (!v || !n) {
+		free(n);
 		return NULL;
 	}
+	memmove(v + at + 1, v + at, (e->n_known - at) * sizeof(*v));
+	v[at] = (struct ext_known){.name = n};
 	backoff_init(&v[at].backoff, EXT_RETRY_BASE_USEC, EXT_RETRY_MAX_USEC);
 	e->n_known++;
 	return &v[at];
@@ -443,7 +438,7 @@ static void ext_kick(struct ext *e)
 			continue;
 		}
 		if (c < 0) {
-			k = known_get(e, d->name);
+			k = known_insert(e, j, d->name);
 			if (!k) {
 				log_error_errno(-ENOMEM, "Failed to track peer %s", d->name);
 				return;
