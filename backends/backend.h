@@ -98,6 +98,8 @@ struct backend_peer_status {
 	/* -errno with which the kernel refuses some of its entries (refused_bits). */
 	int refused;
 	unsigned refused_bits;
+	/* extension: why its last command failed (refused set), borrowed; else NULL. */
+	const char *problem;
 };
 
 struct backend_status {

@@ -70,7 +70,8 @@ struct ext_known {
 	char *name;
 	bool applied; /* the add of peer succeeded (or there is no add command) */
 	struct ext_peer peer;
-	bool failing; /* the last command for it failed: logged, waiting for retry_at */
+	bool failing;  /* the last command for it failed: logged, waiting for retry_at */
+	char *problem; /* while failing: "SubnetAddCommand: exit status 3: ..." */
 	struct backoff backoff;
 	uint64_t retry_at;
 };
@@ -290,6 +291,10 @@ static void set_failing(struct ext *e, struct ext_known *k, bool failing)
 	if (k->failing != failing)
 		e->b->status.n_refused += failing ? 1 : (size_t)-1;
 	k->failing = failing;
+	if (!failing) {
+		free(k->problem);
+		k->problem = NULL;
+	}
 }
 
 /* Forget a peer that is neither applied nor wanted. */
@@ -350,6 +355,10 @@ static void on_done(int r, const void *out, void *userdata)
 			log_v(1, "%s for peer %s failed again: %s; next try in %.1f s", what,
 			      k->name, why, (double)delay / (double)USEC_PER_SEC);
 		set_failing(e, k, true);
+		free(k->problem);
+		if (asprintf(&k->problem, "%s: %s%s%s", what, why, res->tail[0] ? ": " : "",
+			     res->tail) < 0)
+			k->problem = NULL;
 		k->retry_at = now_monotonic_usec() + delay;
 		peer_done(&e->running_peer);
 	}
@@ -473,6 +482,9 @@ static void ext_kick(struct ext *e)
 			return;
 		/* Could not even start: as a failure of the command. */
 		set_failing(e, k, true);
+		free(k->problem);
+		if (asprintf(&k->problem, "%s: could not be started", ext_command_name(cmd)) < 0)
+			k->problem = NULL;
 		k->retry_at = now + backoff_next(&k->backoff, random_u32());
 	}
 	if (next_retry)
@@ -609,6 +621,7 @@ static void ext_free(struct ext *e)
 	free(e->desired);
 	for (size_t k = 0; k < e->n_known; k++) {
 		free(e->known[k].name);
+		free(e->known[k].problem);
 		peer_done(&e->known[k].peer);
 	}
 	free(e->known);
@@ -777,6 +790,26 @@ static int ext_reconcile(struct backend *b, const struct lease *const *peers, si
 	return 0;
 }
 
+static size_t ext_n_peers(const struct backend *b)
+{
+	const struct ext *e = b->impl;
+
+	return e->n_desired;
+}
+
+/* A wanted peer: the reason when its last command failed. */
+static void ext_peer_status(const struct backend *b, size_t k, struct backend_peer_status *ret)
+{
+	struct ext *e = b->impl;
+	const struct ext_known *kn = known_find(e, e->desired[k].name);
+
+	ret->name = e->desired[k].name;
+	if (kn && kn->failing) {
+		ret->refused = -EPROTO;
+		ret->problem = kn->problem ? kn->problem : "its last command failed";
+	}
+}
+
 const struct backend_ops extension_backend_ops = {
 	.type = "extension",
 	.init = ext_init,
@@ -786,4 +819,6 @@ const struct backend_ops extension_backend_ops = {
 	.prepare = ext_prepare,
 	.owns_event = ext_owns_event,
 	.reconcile = ext_reconcile,
+	.n_peers = ext_n_peers,
+	.peer_status = ext_peer_status,
 };

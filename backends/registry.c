@@ -238,7 +238,9 @@ int backend_handle_events(struct backend *b)
 void backend_status(const struct backend *b, struct backend_status *ret)
 {
 	*ret = b->status;
-	ret->n_peers = b->belief ? plan_state_n_peers(b->belief) : 0;
+	ret->n_peers = b->ops->n_peers ? b->ops->n_peers(b)
+		       : b->belief     ? plan_state_n_peers(b->belief)
+				       : 0;
 	ret->nl = *nlh_counters(b->nl);
 }
 
@@ -246,6 +248,11 @@ void backend_peer_status(const struct backend *b, size_t k, struct backend_peer_
 {
 	struct plan_peer p;
 
+	if (b->ops->peer_status) {
+		*ret = (struct backend_peer_status){0};
+		b->ops->peer_status(b, k, ret);
+		return;
+	}
 	ret->name = plan_state_peer(b->belief, k, &p);
 	ret->want = p.want;
 	ret->have = p.want & ~p.missing;
@@ -296,6 +303,22 @@ int backend_peer_find(const struct backend *b, const char *name, struct backend_
 {
 	struct plan_peer p;
 
+	if (b->ops->peer_status) {
+		for (size_t lo = 0, hi = b->ops->n_peers(b); lo < hi;) {
+			size_t mid = lo + (hi - lo) / 2;
+			int c;
+
+			backend_peer_status(b, mid, ret);
+			c = strcmp(ret->name, name);
+			if (c == 0)
+				return 0;
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return -ENOENT;
+	}
 	if (!b->belief || !plan_state_find(b->belief, name, &p))
 		return -ENOENT;
 	*ret = (struct backend_peer_status){.name = name,

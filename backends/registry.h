@@ -28,6 +28,9 @@ struct backend_ops {
 	/* A backend without kernel state of its own (extension): its own
 	 * reconciler instead of the planner's; peers without our own lease. */
 	int (*reconcile)(struct backend *b, const struct lease *const *peers, size_t n_peers);
+	/* With reconcile: its peers for the status view (sorted by name). */
+	size_t (*n_peers)(const struct backend *b);
+	void (*peer_status)(const struct backend *b, size_t k, struct backend_peer_status *ret);
 };
 
 struct backend {

@@ -1106,6 +1106,9 @@ static void peer_problem(const struct daemon *d, const struct backend_peer_statu
 			snprintf(p->problem, size, "subnet or VtepMAC also another peer's");
 			break;
 		}
+	} else if (ps->refused && ps->problem) {
+		p->refused = true;
+		snprintf(p->problem, size, "%s", ps->problem);
 	} else if (ps->refused) {
 		p->refused = true;
 		snprintf(p->problem, size, "the kernel refuses its %s: %s",

@@ -11,7 +11,8 @@
 #      PUBLIC_IP; each node runs SubnetAddCommand for each peer with its
 #      SUBNET, PUBLIC_IP and its data on stdin; pods ping across nodes;
 #   2. a failing SubnetAddCommand is logged once with its exit status and
-#      stderr, counted in flannel_peers_refused, retried with backoff, and
+#      stderr, counted in flannel_peers_refused, shown by flanneld status
+#      with the same reason, retried with backoff, and
 #      succeeds once the cause is gone; the other nodes are not held up;
 #   3. a deleted Node: SubnetRemoveCommand with its old lease on every node;
 #   4. a peer whose lease changes: remove of the old lease, then add;
@@ -106,6 +107,8 @@ n_logged=$(grep -c 'SubnetAddCommand for peer node-3 (SUBNET=198.18.3.0/24) fail
 [ "$n_logged" = 1 ] || fail "the failure was logged $n_logged times, not once: $(grep node-3 "$WORK/n1/flanneld.log")"
 node_ready 1 || fail "node 1 not ready while a peer's add fails"
 [ "$(metric 1 flannel_peers_refused)" = 1 ] || fail "flannel_peers_refused is $(metric 1 flannel_peers_refused), not 1"
+output_has '^node-3 .* refused: SubnetAddCommand: exit status 3: boom: add refused on node-1$' http_get 1 /status ||
+	fail "flanneld status does not show node-3's failing command: $(http_get 1 /status)"
 rm "$WORK/rec/node-1.fail-add"
 wait_for 20 "node 1's retried add of node-3" has_record 1 add "add node-1 198.18.3.0/24\|198.18.3.0/24\|203.0.113.3\|"
 grep -q 'SubnetAddCommand for peer node-3 succeeded again' "$WORK/n1/flanneld.log" ||

@@ -217,6 +217,15 @@ static void test_commands(void **state)
 	backend_status(f->b, &st);
 	assert_int_equal(st.n_refused, 1);
 	assert_true(st.op_errors >= 1);
+	/* The status view: both peers, a's command failing with its reason. */
+	struct backend_peer_status ps;
+	assert_int_equal(st.n_peers, 2);
+	assert_int_equal(backend_peer_find(f->b, "a", &ps), 0);
+	assert_int_equal(ps.refused, -EPROTO);
+	assert_string_equal(ps.problem, "SubnetAddCommand: exit status 5: no way: add");
+	assert_int_equal(backend_peer_find(f->b, "b", &ps), 0);
+	assert_null(ps.problem);
+	assert_int_equal(backend_peer_find(f->b, "c", &ps), -ENOENT);
 	assert_int_equal(log_lines(f), 7);
 	unlink(f->fail);
 	run_until(f, 8);
@@ -225,6 +234,8 @@ static void test_commands(void **state)
 			    "add 198.18.1.0/24|198.18.1.0/24|203.0.113.1||data a\n");
 	backend_status(f->b, &st);
 	assert_int_equal(st.n_refused, 0);
+	assert_int_equal(backend_peer_find(f->b, "a", &ps), 0);
+	assert_null(ps.problem);
 }
 
 static void test_bad_config(void **state)
