@@ -67,6 +67,9 @@ print(json.load(sys.stdin)["node"]["metadata"]["annotations"].get(sys.argv[1], "
 # records N KIND [FIELD-REGEX]: node N's records of KIND (matching the regex).
 records() { grep -E "^$2\|${3:-}" "$WORK/rec/node-$1.log" 2>/dev/null || true; }
 count() { records "$@" | wc -l; }
+# route_via N SUBNET GW / no_route N SUBNET: node N's route (the commands set it after their record).
+route_via() { output_has "^$2 via $3 dev eth0" in_node "$1" ip route show "$2"; }
+no_route() { ! output_has . in_node "$1" ip route show "$2"; }
 has_record() { [ "$(count "$@")" -ge 1 ]; }
 count_is() { [ "$(count "$1" "$2" "${4:-}")" -eq "$3" ]; }
 
@@ -91,6 +94,8 @@ wait_for 10 "node 1's add of node-2" has_record 1 add
 has_record 1 add "add node-1 198.18.2.0/24\|198.18.2.0/24\|203.0.113.2\|\|\|<unset>\|data of node-2 with \"quotes\"$" ||
 	fail "node 1: SubnetAddCommand record: $(records 1 add)"
 wait_for 10 "node 2's add of node-1" has_record 2 add "add node-2 198.18.1.0/24\|198.18.1.0/24\|203.0.113.1\|"
+wait_for 5 "node 1's route to node 2" route_via 1 198.18.2.0/24 203.0.113.2
+wait_for 5 "node 2's route to node 1" route_via 2 198.18.1.0/24 203.0.113.1
 for n in 1 2; do add_pod "$n" 1; done
 ping_pods 1 2
 ok "PreStartup output published as a JSON string, PostStartup env, adds with the peer's env and data, pods ping"
@@ -115,6 +120,7 @@ wait_for 20 "node 1's retried add of node-3" has_record 1 add "add node-1 198.18
 wait_for 5 "the recovery line in node 1's log" grep -q 'SubnetAddCommand for peer node-3 succeeded again' "$WORK/n1/flanneld.log"
 refused_is() { [ "$(metric "$1" flannel_peers_refused)" = "$2" ]; }
 wait_for 5 "flannel_peers_refused back to 0" refused_is 1 0
+wait_for 5 "node 1's route to node 3" route_via 1 198.18.3.0/24 203.0.113.3
 add_pod 3 1
 ping_pods 1 2 3
 ok "a failing add is logged once with its status and stderr, retried with backoff, then succeeds"
@@ -125,7 +131,7 @@ kctl delete-node name=node-3 >/dev/null
 for n in 1 2; do
 	wait_for 10 "node $n's remove of node-3" has_record "$n" remove \
 		"remove node-$n 198.18.3.0/24\|198.18.3.0/24\|203.0.113.3\|\|\|<unset>\|data of node-3 with \"quotes\"$"
-	in_node "$n" ip route show 198.18.3.0/24 | grep -q . && fail "node $n still routes node 3's subnet"
+	wait_for 5 "node $n's route to node 3 gone" no_route "$n" 198.18.3.0/24
 done
 ok "a deleted node: SubnetRemoveCommand with its lease and data on every node, route gone"
 
@@ -144,6 +150,7 @@ wait_for 30 "node 2 ready again" node_ready 2
 ORIG='add node-1 198.18.2.0/24\|.*\|data of node-2 with "quotes"$'
 wait_for 10 "node 1's remove of node-2's changed lease" has_record 1 remove "remove node-1 198.18.2.0/24\|.*\|new data$"
 wait_for 10 "node 1's add of node-2's republished data" count_is 1 add 2 "$ORIG"
+wait_for 5 "node 1's route to node 2" route_via 1 198.18.2.0/24 203.0.113.2
 ping_pods 1 2
 ok "a changed lease: remove of the old one, then add of the new one"
 
@@ -181,5 +188,5 @@ wait "${FLANNELD_PID[1]}" && fail "flanneld exited 0 with a failing PreStartupCo
 output_has 'PreStartupCommand: exit status 3: boom: pre refused on node-1' log_since 1 ||
 	fail "no error naming PreStartupCommand: $(log_since 1)"
 count_is 1 post "$posts" && count_is 1 add "$adds" || fail "commands ran after PreStartupCommand failed"
-in_node 1 ip route show 198.18.2.0/24 | grep -q "via 203.0.113.2" || fail "the failed start tore down node 1's route"
+route_via 1 198.18.2.0/24 203.0.113.2 || fail "the failed start tore down node 1's route"
 ok "bad config and a failing PreStartupCommand stop flanneld naming the field; nothing torn down"
