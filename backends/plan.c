@@ -10,8 +10,8 @@
  * VtepMAC, WireGuard public key) would make every pass rewrite the kernel;
  * the first by name wins and the others are reported as skipped.
  *
- * The belief (struct plan_state) keeps a copy of each peer's lease with its
- * status (its desired entries are rebuilt from them when needed, which keeps
+ * The belief (struct plan_state) keeps each peer's lease (shared with the
+ * lease set: lease_share) with its status (its desired entries are rebuilt from them when needed, which keeps
  * the record small) and a sorted index by subnet address and link key, so
  * that a change of a few peers is planned without sorting (a name merge,
  * or binary searches when the changed names are given) and a notification
@@ -747,12 +747,12 @@ static void buckets_done(struct bucket *buckets)
 /* ---- the belief ---- */
 
 /*
- * One peer in the belief: a copy of its lease and what was planned for it.
+ * One peer in the belief: its lease and what was planned for it.
  * Its entries are not stored (six of them would triple the record): they
  * are a function of the lease, st and the state's parameters (rec_ent).
  */
 struct peer_rec {
-	struct lease *lease; /* lease_dup */
+	struct lease *lease; /* lease_share: usually the lease set's copy */
 	struct plan_peer st; /* missing: failed ops (plan_state_mark_missing) */
 	uint64_t hash;	     /* sum of the entries' hashes */
 };
@@ -1017,7 +1017,7 @@ static int state_new(const struct plan_params *p, const struct lease *const *pee
 			break;
 		}
 		s->n_recs = k + 1;
-		r = lease_dup(peers[k], &s->recs[k]->lease);
+		r = lease_share(peers[k], &s->recs[k]->lease);
 	}
 	s->recs_cap = n ? n : 1;
 	if (r < 0) {
@@ -1142,7 +1142,7 @@ static int rec_plan(const struct plan_params *p, const struct lease *l, struct p
 
 	if (!rec)
 		return -ENOMEM;
-	r = lease_dup(l, &rec->lease);
+	r = lease_share(l, &rec->lease);
 	if (r < 0) {
 		free(rec);
 		return r;
