@@ -457,9 +457,51 @@ static bool peer_direct(const struct plan_family *f, const struct plan_peer *st,
 	return !f->vxlan || (fi == 0 ? st->direct : st->direct6);
 }
 
+/*
+ * A desired entry of a full plan, by reference: peer's entry of a kind in
+ * the family (made again from its lease when needed: peer_entry), or the
+ * device's own route (DEV_ROUTE). Storing the entries themselves would hold
+ * them beside the ops made of them (5000 peers: 1.8 MB more at the peak).
+ */
+#define DEV_ROUTE UINT32_MAX
+
+struct want_ref {
+	uint32_t peer;
+	uint8_t kind;
+};
+
+struct wants {
+	struct want_ref *v;
+	size_t n;
+};
+
+/* What makes a reference an entry again. */
+struct want_ctx {
+	const struct plan_params *p;
+	int fi;
+	const struct lease *const *peers;
+	const struct plan_peer *pp;
+};
+
+static void want_entry(const struct want_ctx *c, const struct want_ref *w, struct entry *e)
+{
+	const struct plan_family *f = &c->p->fam[c->fi];
+
+	if (w->peer == DEV_ROUTE) {
+		*e = (struct entry){.kind = PLAN_ROUTE,
+				    .family = c->fi == 0 ? AF_INET : AF_INET6,
+				    .peer = -1,
+				    .route = f->dev_route};
+		return;
+	}
+	(void)peer_entry(f, c->p->proto, c->peers[w->peer], peer_direct(f, &c->pp[w->peer], c->fi),
+			 c->fi, (enum plan_kind)w->kind, e);
+	e->peer = (ssize_t)w->peer;
+}
+
 /* Desired entries of one family: the peers' and the device's own route. */
 static int build_desired(const struct plan_params *p, int fi, const struct lease *const *peers,
-			 size_t n_peers, struct plan_peer *pp, struct entries *out,
+			 size_t n_peers, struct plan_peer *pp, struct wants *out,
 			 size_t *n_conflicts)
 {
 	const struct plan_family *f = &p->fam[fi];
@@ -506,37 +548,22 @@ static int build_desired(const struct plan_params *p, int fi, const struct lease
 
 		for (size_t j = 0; j < n_idx; j++)
 			n += (size_t)__builtin_popcount(pp[idx[j]].want & FAMILY_BITS(fi));
-		r = entries_reserve(out, n);
-		if (r < 0)
-			return r;
+		out->v = calloc(n ? n : 1, sizeof(*out->v));
+		if (!out->v)
+			return -ENOMEM;
 	}
 	for (size_t j = 0; j < n_idx; j++) {
 		size_t k = idx[j];
 
 		if (conflict[k])
 			continue;
-		for (int kind = 0; kind < _PLAN_KIND_MAX; kind++) {
-			struct entry e;
-
-			if (!(pp[k].want & PLAN_BIT(kind, fi)))
-				continue;
-			(void)peer_entry(f, p->proto, peers[k], peer_direct(f, &pp[k], fi), fi,
-					 (enum plan_kind)kind, &e);
-			e.peer = (ssize_t)k;
-			r = entries_push(out, &e);
-			if (r < 0)
-				return r;
-		}
+		for (int kind = 0; kind < _PLAN_KIND_MAX; kind++)
+			if (pp[k].want & PLAN_BIT(kind, fi))
+				out->v[out->n++] = (struct want_ref){.peer = (uint32_t)k,
+								     .kind = (uint8_t)kind};
 	}
-	if (f->has_dev_route) {
-		struct entry e = {.kind = PLAN_ROUTE,
-				  .family = fi == 0 ? AF_INET : AF_INET6,
-				  .peer = -1,
-				  .route = f->dev_route};
-		r = entries_push(out, &e);
-		if (r < 0)
-			return r;
-	}
+	if (f->has_dev_route)
+		out->v[out->n++] = (struct want_ref){.peer = DEV_ROUTE, .kind = PLAN_ROUTE};
 	return 0;
 }
 
@@ -595,14 +622,20 @@ static int build_actual(const struct plan_params *p, const struct plan_actual *a
 
 /*
  * Ops are gathered per (action, kind, family) and concatenated in order. A
- * bucket refers to the entries (desired or dumped) the ops come from, which
- * live until the ops are made: a first pass holds the entries once, not
- * twice.
+ * bucket refers to what the ops come from (a dumped entry, which lives until
+ * the ops are made, or a desired one by reference), so that a first pass
+ * holds each entry once: in its op.
  */
 #define N_BUCKETS (2 * _PLAN_KIND_MAX * 2)
 
+/* An op's source: an entry (dumped, or of the per-peer path), or a desired one by reference. */
+struct op_src {
+	const struct entry *e; /* NULL: ref */
+	struct want_ref ref;
+};
+
 struct bucket {
-	const struct entry **v;
+	struct op_src *v;
 	size_t n, cap;
 };
 
@@ -611,21 +644,35 @@ static size_t bucket_of(enum plan_action action, enum plan_kind kind, int fi)
 	return ((size_t)action * _PLAN_KIND_MAX + (size_t)kind) * 2 + (size_t)fi;
 }
 
-static int emit(struct bucket *buckets, enum plan_action action, const struct entry *e, int fi)
+static int emit_src(struct bucket *buckets, enum plan_action action, enum plan_kind kind, int fi,
+		    const struct op_src *src)
 {
-	struct bucket *b = &buckets[bucket_of(action, e->kind, fi)];
+	struct bucket *b = &buckets[bucket_of(action, kind, fi)];
 
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 16;
-		const struct entry **v = reallocarray(b->v, cap, sizeof(*v));
+		struct op_src *v = reallocarray(b->v, cap, sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
 		b->v = v;
 		b->cap = cap;
 	}
-	b->v[b->n++] = e;
+	b->v[b->n++] = *src;
 	return 0;
+}
+
+/* An op from an entry that lives until the ops are made. */
+static int emit(struct bucket *buckets, enum plan_action action, const struct entry *e, int fi)
+{
+	return emit_src(buckets, action, e->kind, fi, &(struct op_src){.e = e});
+}
+
+/* An op from a desired entry by reference. */
+static int emit_ref(struct bucket *buckets, const struct want_ref *w, int fi)
+{
+	return emit_src(buckets, PLAN_REPLACE, (enum plan_kind)w->kind, fi,
+			&(struct op_src){.ref = *w});
 }
 
 static int entry_kind_cmp(const void *x, const void *y)
@@ -636,21 +683,34 @@ static int entry_kind_cmp(const void *x, const void *y)
 	return entry_sort_cmp(a, b);
 }
 
-/* want and have must outlive the buckets' use (ops_from_buckets). */
-static int diff_family(struct entries *want, struct entries *have, int fi, struct plan *plan,
-		       struct bucket *buckets)
+static int want_sort_cmp(const void *x, const void *y, void *arg)
 {
+	struct entry a, b;
+
+	want_entry(arg, x, &a);
+	want_entry(arg, y, &b);
+	return entry_kind_cmp(&a, &b);
+}
+
+/* have must outlive the buckets' use (ops_from_buckets). */
+static int diff_family(const struct want_ctx *ctx, struct wants *want, struct entries *have,
+		       struct plan *plan, struct bucket *buckets)
+{
+	const int fi = ctx->fi;
 	size_t i = 0, j = 0;
+	struct entry cur;
 	int r;
 
 	/* qsort() wants a non-NULL base even for no elements. */
 	if (want->n > 0)
-		qsort(want->v, want->n, sizeof(struct entry), entry_kind_cmp);
+		qsort_r(want->v, want->n, sizeof(*want->v), want_sort_cmp, (void *)ctx);
 	if (have->n > 0)
 		qsort(have->v, have->n, sizeof(struct entry), entry_kind_cmp);
 
+	if (want->n > 0)
+		want_entry(ctx, &want->v[0], &cur);
 	while (i < want->n || j < have->n) {
-		const struct entry *d = i < want->n ? &want->v[i] : NULL;
+		const struct entry *d = i < want->n ? &cur : NULL;
 		const struct entry *a = j < have->n ? &have->v[j] : NULL;
 		int c;
 
@@ -659,34 +719,29 @@ static int diff_family(struct entries *want, struct entries *have, int fi, struc
 		else
 			c = d ? -1 : 1;
 
-		if (c < 0) {
-			r = emit(buckets, PLAN_REPLACE, d, fi);
-			if (r < 0)
-				return r;
-			if (d->peer >= 0)
-				plan->peers[d->peer].missing |= PLAN_BIT(d->kind, fi);
-			i++;
-		} else if (c > 0) {
+		if (c > 0) {
 			if (entry_is_stale(a)) {
 				r = emit(buckets, PLAN_DELETE, a, fi);
 				if (r < 0)
 					return r;
 			}
 			j++;
-		} else {
-			if (!entry_satisfies(a, d)) {
-				r = emit(buckets, PLAN_REPLACE, d, fi);
-				if (r < 0)
-					return r;
-				if (d->peer >= 0)
-					plan->peers[d->peer].missing |= PLAN_BIT(d->kind, fi);
-			}
-			i++;
-			/* Several actual entries may share a key (e.g. the same
-			 * route at two metrics is two keys; one FDB MAC+dst is
-			 * one): consume exactly one. */
-			j++;
+			continue;
 		}
+		if (c < 0 || !entry_satisfies(a, d)) {
+			r = emit_ref(buckets, &want->v[i], fi);
+			if (r < 0)
+				return r;
+			if (d->peer >= 0)
+				plan->peers[d->peer].missing |= PLAN_BIT(d->kind, fi);
+		}
+		/* Several actual entries may share a key (e.g. the same route at
+		 * two metrics is two keys; one FDB MAC+dst is one): consume
+		 * exactly one. */
+		if (c == 0)
+			j++;
+		if (++i < want->n)
+			want_entry(ctx, &want->v[i], &cur);
 	}
 	return 0;
 }
@@ -695,7 +750,9 @@ static int diff_family(struct entries *want, struct entries *have, int fi, struc
  * The ops of the buckets, in one array of their final size: adds peer,
  * neighbour, FDB, route; deletes route, FDB, neighbour, peer.
  */
-static int ops_from_buckets(const struct bucket *buckets, struct plan *plan)
+/* ctx: for the desired entries by reference (NULL when there are none). */
+static int ops_from_buckets(const struct want_ctx *ctx, const struct bucket *buckets,
+			    struct plan *plan)
 {
 	static const enum plan_kind add_order[] = {PLAN_PEER, PLAN_NEIGH, PLAN_FDB, PLAN_ROUTE};
 	static const enum plan_kind del_order[] = {PLAN_ROUTE, PLAN_FDB, PLAN_NEIGH, PLAN_PEER};
@@ -714,8 +771,14 @@ static int ops_from_buckets(const struct bucket *buckets, struct plan *plan)
 				const struct bucket *e = &buckets[bucket_of(action, order[o], fi)];
 
 				for (size_t k = 0; k < e->n; k++) {
-					const struct entry *x = e->v[k];
+					const struct entry *x = e->v[k].e;
 					struct plan_op *op = &plan->ops[plan->n_ops++];
+					struct entry tmp;
+
+					if (!x) {
+						want_entry(&ctx[fi], &e->v[k].ref, &tmp);
+						x = &tmp;
+					}
 
 					*op = (struct plan_op){
 						.action = action,
@@ -1041,7 +1104,9 @@ static int compute(const struct plan_params *p, const struct lease *const *peers
 {
 	_cleanup_(plan_state_freep) struct plan_state *st = NULL;
 	struct bucket buckets[N_BUCKETS] = {{0}};
-	struct entries want[2] = {{0}}, have[2] = {{0}};
+	struct wants want[2] = {{0}};
+	struct entries have[2] = {{0}};
+	struct want_ctx ctx[2];
 	struct plan plan = {0};
 	size_t n_conflicts = 0;
 	int r = 0;
@@ -1049,6 +1114,8 @@ static int compute(const struct plan_params *p, const struct lease *const *peers
 	plan.peers = calloc(n_peers ? n_peers : 1, sizeof(*plan.peers));
 	if (!plan.peers)
 		return -ENOMEM;
+	for (int fi = 0; fi < 2; fi++)
+		ctx[fi] = (struct want_ctx){.p = p, .fi = fi, .peers = peers, .pp = plan.peers};
 	plan.n_peers = n_peers;
 	plan.n_planned = n_peers;
 	plan.desired_hash = HASH_SEED;
@@ -1062,19 +1129,23 @@ static int compute(const struct plan_params *p, const struct lease *const *peers
 		if (r >= 0) {
 			/* A sum: the hash does not depend on the order of peers or entries. */
 			for (size_t k = 0; k < want[fi].n; k++) {
-				uint64_t h = entry_hash1(&want[fi].v[k]);
+				struct entry e;
+				uint64_t h;
+
+				want_entry(&ctx[fi], &want[fi].v[k], &e);
+				h = entry_hash1(&e);
 				plan.desired_hash += h;
-				if (st && want[fi].v[k].peer >= 0)
-					st->recs[want[fi].v[k].peer]->hash += h;
+				if (st && e.peer >= 0)
+					st->recs[e.peer]->hash += h;
 			}
 			plan.n_desired += want[fi].n;
 			r = build_actual(p, &actual[fi], fi, &have[fi]);
 		}
 		if (r >= 0)
-			r = diff_family(&want[fi], &have[fi], fi, &plan, buckets);
+			r = diff_family(&ctx[fi], &want[fi], &have[fi], &plan, buckets);
 	}
 	if (r >= 0)
-		r = ops_from_buckets(buckets, &plan);
+		r = ops_from_buckets(ctx, buckets, &plan);
 	buckets_done(buckets);
 	for (int fi = 0; fi < 2; fi++) {
 		free(want[fi].v);
@@ -1397,7 +1468,7 @@ static int plan_changes(const struct plan_state *s, const struct change *c, size
 	plan->n_planned = n_c;
 	r = emit_changes(&s->params, c, n_c, &store, buckets);
 	if (r >= 0)
-		r = ops_from_buckets(buckets, plan);
+		r = ops_from_buckets(NULL, buckets, plan);
 	buckets_done(buckets);
 	free(store.v);
 	return r;
