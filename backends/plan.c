@@ -683,13 +683,91 @@ static int entry_kind_cmp(const void *x, const void *y)
 	return entry_sort_cmp(a, b);
 }
 
-static int want_sort_cmp(const void *x, const void *y, void *arg)
-{
-	struct entry a, b;
+/*
+ * key_cmp's order as bytes: the address family first, then the address
+ * (ip_addr_cmp), the prefix length and metric of a route, a MAC before the
+ * FDB entry's remote.
+ */
+#define SORT_KEY_LEN 32
 
-	want_entry(arg, x, &a);
-	want_entry(arg, y, &b);
-	return entry_kind_cmp(&a, &b);
+static size_t put_addr(uint8_t *p, const struct ip_addr *a)
+{
+	p[0] = (uint8_t)a->family;
+	memcpy(p + 1, a->bytes, a->family == AF_INET ? 4 : a->family == AF_INET6 ? 16 : 0);
+	return 17;
+}
+
+static void sort_key(const struct entry *e, uint8_t key[static SORT_KEY_LEN])
+{
+	size_t n;
+
+	memset(key, 0, SORT_KEY_LEN);
+	switch (e->kind) {
+	case PLAN_NEIGH:
+		put_addr(key, &e->neigh.ip);
+		break;
+	case PLAN_FDB:
+		memcpy(key, e->fdb.mac, 6);
+		put_addr(key + 6, &e->fdb.dst);
+		break;
+	case PLAN_PEER:
+		memcpy(key, e->wg.key, WG_KEY_LEN);
+		break;
+	case PLAN_ROUTE:
+	default:
+		n = put_addr(key, &e->route.dst.addr);
+		key[n] = e->route.dst.prefixlen;
+		for (int b = 0; b < 4; b++)
+			key[n + 1 + b] = (uint8_t)(e->route.priority >> (24 - 8 * b));
+		break;
+	}
+}
+
+/* A desired entry with its sort key, made once per entry for the sort. */
+struct sort_item {
+	uint8_t key[SORT_KEY_LEN];
+	struct want_ref ref;
+};
+
+static int64_t ref_order(const struct want_ref *w)
+{
+	return w->peer == DEV_ROUTE ? -1 : (int64_t)w->peer;
+}
+
+/* entry_kind_cmp's order: kind, key, peer (the device route first). */
+static int sort_item_cmp(const void *x, const void *y)
+{
+	const struct sort_item *a = x, *b = y;
+	int64_t pa = ref_order(&a->ref), pb = ref_order(&b->ref);
+	int r;
+
+	if (a->ref.kind != b->ref.kind)
+		return a->ref.kind < b->ref.kind ? -1 : 1;
+	r = memcmp(a->key, b->key, SORT_KEY_LEN);
+	return r ? r : (pa > pb) - (pa < pb);
+}
+
+/* Sort the references as their entries would sort (entry_kind_cmp). */
+static int wants_sort(const struct want_ctx *ctx, struct wants *want)
+{
+	_cleanup_free_ struct sort_item *items = NULL;
+
+	if (want->n < 2)
+		return 0;
+	items = malloc(want->n * sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	for (size_t i = 0; i < want->n; i++) {
+		struct entry e;
+
+		want_entry(ctx, &want->v[i], &e);
+		sort_key(&e, items[i].key);
+		items[i].ref = want->v[i];
+	}
+	qsort(items, want->n, sizeof(*items), sort_item_cmp);
+	for (size_t i = 0; i < want->n; i++)
+		want->v[i] = items[i].ref;
+	return 0;
 }
 
 /* have must outlive the buckets' use (ops_from_buckets). */
@@ -701,9 +779,10 @@ static int diff_family(const struct want_ctx *ctx, struct wants *want, struct en
 	struct entry cur;
 	int r;
 
+	r = wants_sort(ctx, want);
+	if (r < 0)
+		return r;
 	/* qsort() wants a non-NULL base even for no elements. */
-	if (want->n > 0)
-		qsort_r(want->v, want->n, sizeof(*want->v), want_sort_cmp, (void *)ctx);
 	if (have->n > 0)
 		qsort(have->v, have->n, sizeof(struct entry), entry_kind_cmp);
 
