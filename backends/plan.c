@@ -10,8 +10,8 @@
  * VtepMAC, WireGuard public key) would make every pass rewrite the kernel;
  * the first by name wins and the others are reported as skipped.
  *
- * The belief (struct plan_state) keeps a copy of each peer's lease with its
- * status (its desired entries are rebuilt from them when needed, which keeps
+ * The belief (struct plan_state) keeps each peer's lease (shared with the
+ * lease set: lease_share) with its status (its desired entries are rebuilt from them when needed, which keeps
  * the record small) and a sorted index by subnet address and link key, so
  * that a change of a few peers is planned without sorting (a name merge,
  * or binary searches when the changed names are given) and a notification
@@ -457,9 +457,51 @@ static bool peer_direct(const struct plan_family *f, const struct plan_peer *st,
 	return !f->vxlan || (fi == 0 ? st->direct : st->direct6);
 }
 
+/*
+ * A desired entry of a full plan, by reference: peer's entry of a kind in
+ * the family (made again from its lease when needed: peer_entry), or the
+ * device's own route (DEV_ROUTE). Storing the entries themselves would hold
+ * them beside the ops made of them (5000 peers: 1.8 MB more at the peak).
+ */
+#define DEV_ROUTE UINT32_MAX
+
+struct want_ref {
+	uint32_t peer;
+	uint8_t kind;
+};
+
+struct wants {
+	struct want_ref *v;
+	size_t n;
+};
+
+/* What makes a reference an entry again. */
+struct want_ctx {
+	const struct plan_params *p;
+	int fi;
+	const struct lease *const *peers;
+	const struct plan_peer *pp;
+};
+
+static void want_entry(const struct want_ctx *c, const struct want_ref *w, struct entry *e)
+{
+	const struct plan_family *f = &c->p->fam[c->fi];
+
+	if (w->peer == DEV_ROUTE) {
+		*e = (struct entry){.kind = PLAN_ROUTE,
+				    .family = c->fi == 0 ? AF_INET : AF_INET6,
+				    .peer = -1,
+				    .route = f->dev_route};
+		return;
+	}
+	(void)peer_entry(f, c->p->proto, c->peers[w->peer], peer_direct(f, &c->pp[w->peer], c->fi),
+			 c->fi, (enum plan_kind)w->kind, e);
+	e->peer = (ssize_t)w->peer;
+}
+
 /* Desired entries of one family: the peers' and the device's own route. */
 static int build_desired(const struct plan_params *p, int fi, const struct lease *const *peers,
-			 size_t n_peers, struct plan_peer *pp, struct entries *out,
+			 size_t n_peers, struct plan_peer *pp, struct wants *out,
 			 size_t *n_conflicts)
 {
 	const struct plan_family *f = &p->fam[fi];
@@ -506,37 +548,22 @@ static int build_desired(const struct plan_params *p, int fi, const struct lease
 
 		for (size_t j = 0; j < n_idx; j++)
 			n += (size_t)__builtin_popcount(pp[idx[j]].want & FAMILY_BITS(fi));
-		r = entries_reserve(out, n);
-		if (r < 0)
-			return r;
+		out->v = calloc(n ? n : 1, sizeof(*out->v));
+		if (!out->v)
+			return -ENOMEM;
 	}
 	for (size_t j = 0; j < n_idx; j++) {
 		size_t k = idx[j];
 
 		if (conflict[k])
 			continue;
-		for (int kind = 0; kind < _PLAN_KIND_MAX; kind++) {
-			struct entry e;
-
-			if (!(pp[k].want & PLAN_BIT(kind, fi)))
-				continue;
-			(void)peer_entry(f, p->proto, peers[k], peer_direct(f, &pp[k], fi), fi,
-					 (enum plan_kind)kind, &e);
-			e.peer = (ssize_t)k;
-			r = entries_push(out, &e);
-			if (r < 0)
-				return r;
-		}
+		for (int kind = 0; kind < _PLAN_KIND_MAX; kind++)
+			if (pp[k].want & PLAN_BIT(kind, fi))
+				out->v[out->n++] = (struct want_ref){.peer = (uint32_t)k,
+								     .kind = (uint8_t)kind};
 	}
-	if (f->has_dev_route) {
-		struct entry e = {.kind = PLAN_ROUTE,
-				  .family = fi == 0 ? AF_INET : AF_INET6,
-				  .peer = -1,
-				  .route = f->dev_route};
-		r = entries_push(out, &e);
-		if (r < 0)
-			return r;
-	}
+	if (f->has_dev_route)
+		out->v[out->n++] = (struct want_ref){.peer = DEV_ROUTE, .kind = PLAN_ROUTE};
 	return 0;
 }
 
@@ -595,14 +622,20 @@ static int build_actual(const struct plan_params *p, const struct plan_actual *a
 
 /*
  * Ops are gathered per (action, kind, family) and concatenated in order. A
- * bucket refers to the entries (desired or dumped) the ops come from, which
- * live until the ops are made: a first pass holds the entries once, not
- * twice.
+ * bucket refers to what the ops come from (a dumped entry, which lives until
+ * the ops are made, or a desired one by reference), so that a first pass
+ * holds each entry once: in its op.
  */
 #define N_BUCKETS (2 * _PLAN_KIND_MAX * 2)
 
+/* An op's source: an entry (dumped, or of the per-peer path), or a desired one by reference. */
+struct op_src {
+	const struct entry *e; /* NULL: ref */
+	struct want_ref ref;
+};
+
 struct bucket {
-	const struct entry **v;
+	struct op_src *v;
 	size_t n, cap;
 };
 
@@ -611,21 +644,35 @@ static size_t bucket_of(enum plan_action action, enum plan_kind kind, int fi)
 	return ((size_t)action * _PLAN_KIND_MAX + (size_t)kind) * 2 + (size_t)fi;
 }
 
-static int emit(struct bucket *buckets, enum plan_action action, const struct entry *e, int fi)
+static int emit_src(struct bucket *buckets, enum plan_action action, enum plan_kind kind, int fi,
+		    const struct op_src *src)
 {
-	struct bucket *b = &buckets[bucket_of(action, e->kind, fi)];
+	struct bucket *b = &buckets[bucket_of(action, kind, fi)];
 
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 16;
-		const struct entry **v = reallocarray(b->v, cap, sizeof(*v));
+		struct op_src *v = reallocarray(b->v, cap, sizeof(*v));
 
 		if (!v)
 			return -ENOMEM;
 		b->v = v;
 		b->cap = cap;
 	}
-	b->v[b->n++] = e;
+	b->v[b->n++] = *src;
 	return 0;
+}
+
+/* An op from an entry that lives until the ops are made. */
+static int emit(struct bucket *buckets, enum plan_action action, const struct entry *e, int fi)
+{
+	return emit_src(buckets, action, e->kind, fi, &(struct op_src){.e = e});
+}
+
+/* An op from a desired entry by reference. */
+static int emit_ref(struct bucket *buckets, const struct want_ref *w, int fi)
+{
+	return emit_src(buckets, PLAN_REPLACE, (enum plan_kind)w->kind, fi,
+			&(struct op_src){.ref = *w});
 }
 
 static int entry_kind_cmp(const void *x, const void *y)
@@ -636,21 +683,113 @@ static int entry_kind_cmp(const void *x, const void *y)
 	return entry_sort_cmp(a, b);
 }
 
-/* want and have must outlive the buckets' use (ops_from_buckets). */
-static int diff_family(struct entries *want, struct entries *have, int fi, struct plan *plan,
-		       struct bucket *buckets)
+/*
+ * key_cmp's order as bytes: the address family first, then the address
+ * (ip_addr_cmp), the prefix length and metric of a route, a MAC before the
+ * FDB entry's remote.
+ */
+#define SORT_KEY_LEN 32
+
+static size_t put_addr(uint8_t *p, const struct ip_addr *a)
 {
-	size_t i = 0, j = 0;
+	p[0] = (uint8_t)a->family;
+	memcpy(p + 1, a->bytes, a->family == AF_INET ? 4 : a->family == AF_INET6 ? 16 : 0);
+	return 17;
+}
+
+static void sort_key(const struct entry *e, uint8_t key[static SORT_KEY_LEN])
+{
+	size_t n;
+
+	memset(key, 0, SORT_KEY_LEN);
+	switch (e->kind) {
+	case PLAN_NEIGH:
+		put_addr(key, &e->neigh.ip);
+		break;
+	case PLAN_FDB:
+		memcpy(key, e->fdb.mac, 6);
+		put_addr(key + 6, &e->fdb.dst);
+		break;
+	case PLAN_PEER:
+		memcpy(key, e->wg.key, WG_KEY_LEN);
+		break;
+	case PLAN_ROUTE:
+	default:
+		n = put_addr(key, &e->route.dst.addr);
+		key[n] = e->route.dst.prefixlen;
+		for (int b = 0; b < 4; b++)
+			key[n + 1 + b] = (uint8_t)(e->route.priority >> (24 - 8 * b));
+		break;
+	}
+}
+
+/* A desired entry with its sort key, made once per entry for the sort. */
+struct sort_item {
+	uint8_t key[SORT_KEY_LEN];
+	struct want_ref ref;
+};
+
+static int64_t ref_order(const struct want_ref *w)
+{
+	return w->peer == DEV_ROUTE ? -1 : (int64_t)w->peer;
+}
+
+/* entry_kind_cmp's order: kind, key, peer (the device route first). */
+static int sort_item_cmp(const void *x, const void *y)
+{
+	const struct sort_item *a = x, *b = y;
+	int64_t pa = ref_order(&a->ref), pb = ref_order(&b->ref);
 	int r;
 
+	if (a->ref.kind != b->ref.kind)
+		return a->ref.kind < b->ref.kind ? -1 : 1;
+	r = memcmp(a->key, b->key, SORT_KEY_LEN);
+	return r ? r : (pa > pb) - (pa < pb);
+}
+
+/* Sort the references as their entries would sort (entry_kind_cmp). */
+static int wants_sort(const struct want_ctx *ctx, struct wants *want)
+{
+	_cleanup_free_ struct sort_item *items = NULL;
+
+	if (want->n < 2)
+		return 0;
+	items = malloc(want->n * sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	for (size_t i = 0; i < want->n; i++) {
+		struct entry e;
+
+		want_entry(ctx, &want->v[i], &e);
+		sort_key(&e, items[i].key);
+		items[i].ref = want->v[i];
+	}
+	qsort(items, want->n, sizeof(*items), sort_item_cmp);
+	for (size_t i = 0; i < want->n; i++)
+		want->v[i] = items[i].ref;
+	return 0;
+}
+
+/* have must outlive the buckets' use (ops_from_buckets). */
+static int diff_family(const struct want_ctx *ctx, struct wants *want, struct entries *have,
+		       struct plan *plan, struct bucket *buckets)
+{
+	const int fi = ctx->fi;
+	size_t i = 0, j = 0;
+	struct entry cur;
+	int r;
+
+	r = wants_sort(ctx, want);
+	if (r < 0)
+		return r;
 	/* qsort() wants a non-NULL base even for no elements. */
-	if (want->n > 0)
-		qsort(want->v, want->n, sizeof(struct entry), entry_kind_cmp);
 	if (have->n > 0)
 		qsort(have->v, have->n, sizeof(struct entry), entry_kind_cmp);
 
+	if (want->n > 0)
+		want_entry(ctx, &want->v[0], &cur);
 	while (i < want->n || j < have->n) {
-		const struct entry *d = i < want->n ? &want->v[i] : NULL;
+		const struct entry *d = i < want->n ? &cur : NULL;
 		const struct entry *a = j < have->n ? &have->v[j] : NULL;
 		int c;
 
@@ -659,34 +798,29 @@ static int diff_family(struct entries *want, struct entries *have, int fi, struc
 		else
 			c = d ? -1 : 1;
 
-		if (c < 0) {
-			r = emit(buckets, PLAN_REPLACE, d, fi);
-			if (r < 0)
-				return r;
-			if (d->peer >= 0)
-				plan->peers[d->peer].missing |= PLAN_BIT(d->kind, fi);
-			i++;
-		} else if (c > 0) {
+		if (c > 0) {
 			if (entry_is_stale(a)) {
 				r = emit(buckets, PLAN_DELETE, a, fi);
 				if (r < 0)
 					return r;
 			}
 			j++;
-		} else {
-			if (!entry_satisfies(a, d)) {
-				r = emit(buckets, PLAN_REPLACE, d, fi);
-				if (r < 0)
-					return r;
-				if (d->peer >= 0)
-					plan->peers[d->peer].missing |= PLAN_BIT(d->kind, fi);
-			}
-			i++;
-			/* Several actual entries may share a key (e.g. the same
-			 * route at two metrics is two keys; one FDB MAC+dst is
-			 * one): consume exactly one. */
-			j++;
+			continue;
 		}
+		if (c < 0 || !entry_satisfies(a, d)) {
+			r = emit_ref(buckets, &want->v[i], fi);
+			if (r < 0)
+				return r;
+			if (d->peer >= 0)
+				plan->peers[d->peer].missing |= PLAN_BIT(d->kind, fi);
+		}
+		/* Several actual entries may share a key (e.g. the same route at
+		 * two metrics is two keys; one FDB MAC+dst is one): consume
+		 * exactly one. */
+		if (c == 0)
+			j++;
+		if (++i < want->n)
+			want_entry(ctx, &want->v[i], &cur);
 	}
 	return 0;
 }
@@ -695,7 +829,9 @@ static int diff_family(struct entries *want, struct entries *have, int fi, struc
  * The ops of the buckets, in one array of their final size: adds peer,
  * neighbour, FDB, route; deletes route, FDB, neighbour, peer.
  */
-static int ops_from_buckets(const struct bucket *buckets, struct plan *plan)
+/* ctx: for the desired entries by reference (NULL when there are none). */
+static int ops_from_buckets(const struct want_ctx *ctx, const struct bucket *buckets,
+			    struct plan *plan)
 {
 	static const enum plan_kind add_order[] = {PLAN_PEER, PLAN_NEIGH, PLAN_FDB, PLAN_ROUTE};
 	static const enum plan_kind del_order[] = {PLAN_ROUTE, PLAN_FDB, PLAN_NEIGH, PLAN_PEER};
@@ -714,8 +850,14 @@ static int ops_from_buckets(const struct bucket *buckets, struct plan *plan)
 				const struct bucket *e = &buckets[bucket_of(action, order[o], fi)];
 
 				for (size_t k = 0; k < e->n; k++) {
-					const struct entry *x = e->v[k];
+					const struct entry *x = e->v[k].e;
 					struct plan_op *op = &plan->ops[plan->n_ops++];
+					struct entry tmp;
+
+					if (!x) {
+						want_entry(&ctx[fi], &e->v[k].ref, &tmp);
+						x = &tmp;
+					}
 
 					*op = (struct plan_op){
 						.action = action,
@@ -747,12 +889,12 @@ static void buckets_done(struct bucket *buckets)
 /* ---- the belief ---- */
 
 /*
- * One peer in the belief: a copy of its lease and what was planned for it.
+ * One peer in the belief: its lease and what was planned for it.
  * Its entries are not stored (six of them would triple the record): they
  * are a function of the lease, st and the state's parameters (rec_ent).
  */
 struct peer_rec {
-	struct lease *lease; /* lease_dup */
+	struct lease *lease; /* lease_share: usually the lease set's copy */
 	struct plan_peer st; /* missing: failed ops (plan_state_mark_missing) */
 	uint64_t hash;	     /* sum of the entries' hashes */
 };
@@ -1017,7 +1159,7 @@ static int state_new(const struct plan_params *p, const struct lease *const *pee
 			break;
 		}
 		s->n_recs = k + 1;
-		r = lease_dup(peers[k], &s->recs[k]->lease);
+		r = lease_share(peers[k], &s->recs[k]->lease);
 	}
 	s->recs_cap = n ? n : 1;
 	if (r < 0) {
@@ -1041,7 +1183,9 @@ static int compute(const struct plan_params *p, const struct lease *const *peers
 {
 	_cleanup_(plan_state_freep) struct plan_state *st = NULL;
 	struct bucket buckets[N_BUCKETS] = {{0}};
-	struct entries want[2] = {{0}}, have[2] = {{0}};
+	struct wants want[2] = {{0}};
+	struct entries have[2] = {{0}};
+	struct want_ctx ctx[2];
 	struct plan plan = {0};
 	size_t n_conflicts = 0;
 	int r = 0;
@@ -1049,6 +1193,8 @@ static int compute(const struct plan_params *p, const struct lease *const *peers
 	plan.peers = calloc(n_peers ? n_peers : 1, sizeof(*plan.peers));
 	if (!plan.peers)
 		return -ENOMEM;
+	for (int fi = 0; fi < 2; fi++)
+		ctx[fi] = (struct want_ctx){.p = p, .fi = fi, .peers = peers, .pp = plan.peers};
 	plan.n_peers = n_peers;
 	plan.n_planned = n_peers;
 	plan.desired_hash = HASH_SEED;
@@ -1062,19 +1208,23 @@ static int compute(const struct plan_params *p, const struct lease *const *peers
 		if (r >= 0) {
 			/* A sum: the hash does not depend on the order of peers or entries. */
 			for (size_t k = 0; k < want[fi].n; k++) {
-				uint64_t h = entry_hash1(&want[fi].v[k]);
+				struct entry e;
+				uint64_t h;
+
+				want_entry(&ctx[fi], &want[fi].v[k], &e);
+				h = entry_hash1(&e);
 				plan.desired_hash += h;
-				if (st && want[fi].v[k].peer >= 0)
-					st->recs[want[fi].v[k].peer]->hash += h;
+				if (st && e.peer >= 0)
+					st->recs[e.peer]->hash += h;
 			}
 			plan.n_desired += want[fi].n;
 			r = build_actual(p, &actual[fi], fi, &have[fi]);
 		}
 		if (r >= 0)
-			r = diff_family(&want[fi], &have[fi], fi, &plan, buckets);
+			r = diff_family(&ctx[fi], &want[fi], &have[fi], &plan, buckets);
 	}
 	if (r >= 0)
-		r = ops_from_buckets(buckets, &plan);
+		r = ops_from_buckets(ctx, buckets, &plan);
 	buckets_done(buckets);
 	for (int fi = 0; fi < 2; fi++) {
 		free(want[fi].v);
@@ -1142,7 +1292,7 @@ static int rec_plan(const struct plan_params *p, const struct lease *l, struct p
 
 	if (!rec)
 		return -ENOMEM;
-	r = lease_dup(l, &rec->lease);
+	r = lease_share(l, &rec->lease);
 	if (r < 0) {
 		free(rec);
 		return r;
@@ -1397,7 +1547,7 @@ static int plan_changes(const struct plan_state *s, const struct change *c, size
 	plan->n_planned = n_c;
 	r = emit_changes(&s->params, c, n_c, &store, buckets);
 	if (r >= 0)
-		r = ops_from_buckets(buckets, plan);
+		r = ops_from_buckets(NULL, buckets, plan);
 	buckets_done(buckets);
 	free(store.v);
 	return r;

@@ -190,7 +190,7 @@ int plan_compute_state(const struct plan_params *p, const struct lease *const *p
  */
 size_t plan_state_n_peers(const struct plan_state *s);
 const char *plan_state_peer(const struct plan_state *s, size_t k, struct plan_peer *ret);
-/* The lease peer k was planned with (a copy in the state). */
+/* The lease peer k was planned with (held by the state: lease_share). */
 const struct lease *plan_state_lease(const struct plan_state *s, size_t k);
 /* The status of the peer named name, as plan_state_peer; false when the state has no such peer. */
 bool plan_state_find(const struct plan_state *s, const char *name, struct plan_peer *ret);

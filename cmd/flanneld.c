@@ -16,6 +16,21 @@
 
 extern char **environ;
 
+/*
+ * GnuTLS initialises itself when it is loaded (a library constructor), and
+ * it is loaded because Debian's libcurl links librtmp and libldap, which
+ * link it; we never use it (libcurl does TLS with OpenSSL). GnuTLS skips
+ * that initialisation when the program defines this function returning
+ * nonzero (its GNUTLS_SKIP_GLOBAL_INIT; a library that does use GnuTLS calls
+ * gnutls_global_init() itself). Exported from the executable by
+ * cmd/CMakeLists.txt so that it overrides GnuTLS's weak default.
+ */
+int _gnutls_global_init_skip(void);
+int _gnutls_global_init_skip(void)
+{
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct flannel_flags f;

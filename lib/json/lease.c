@@ -113,6 +113,8 @@ int lease_dup(const struct lease *l, struct lease **ret)
 	if (!c)
 		return -ENOMEM;
 	*c = *l;
+	c->self = c;
+	c->refs = 1;
 	p = (char *)(c + 1);
 	for (size_t k = 0; k < ARRAY_SIZE(string_fields); k++) {
 		if (!len[k])
@@ -125,9 +127,20 @@ int lease_dup(const struct lease *l, struct lease **ret)
 	return 0;
 }
 
+int lease_share(const struct lease *l, struct lease **ret)
+{
+	if (l->self != l)
+		return lease_dup(l, ret);
+	/* Shared copies are immutable but for this count. */
+	((struct lease *)l)->refs++;
+	*ret = (struct lease *)l;
+	return 0;
+}
+
 void lease_free(struct lease *l)
 {
-	free(l);
+	if (l && --l->refs == 0)
+		free(l);
 }
 
 int lease_replace(struct lease **dst, const struct lease *src)
@@ -144,6 +157,8 @@ int lease_replace(struct lease **dst, const struct lease *src)
 
 bool lease_equal(const struct lease *a, const struct lease *b)
 {
+	if (a == b)
+		return true;
 	for (size_t k = 0; k < ARRAY_SIZE(string_fields); k++) {
 		const char *x = str_get(a, k), *y = str_get(b, k);
 

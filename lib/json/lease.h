@@ -61,6 +61,9 @@ struct lease_attrs {
 
 struct lease {
 	const char *name; /* the node (kube) or subnet key (etcd): 1..253 chars */
+	/* lease_dup's bookkeeping, not data: ignored by lease_equal, never set by hand. */
+	const struct lease *self; /* itself in a lease_dup copy, else not */
+	uint32_t refs;		  /* of a lease_dup copy: lease_share + 1 */
 	bool has_subnet;
 	bool has_subnet6;
 	struct ip_net subnet; /* IPv4 lease, masked */
@@ -75,8 +78,16 @@ bool lease_name_valid(const char *name);
 /*
  * A copy of l that owns its strings: one allocation, freed by lease_free().
  * -EINVAL when l's name is not valid (lease_name_valid), -ENOMEM.
+ * A copy is never changed after it is made (only its reference count is).
  */
 int lease_dup(const struct lease *l, struct lease **ret);
+/*
+ * A lease equal to l for as long as the caller wants: l itself, counted,
+ * when it is a lease_dup copy (a lease set's: the set may drop it
+ * meanwhile), else lease_dup(l). Released by lease_free().
+ */
+int lease_share(const struct lease *l, struct lease **ret);
+/* Drop a lease_dup copy or a reference to it (lease_share); the last one frees it. */
 void lease_free(struct lease *l);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct lease *, lease_free)
 /* *dst becomes a copy of src (lease_dup), the old one freed; *dst untouched on error. */

@@ -312,6 +312,40 @@ static void test_lease_dup(void **state)
 	(void)state;
 }
 
+/* A share of a copy is that copy, counted; of anything else, a new copy. */
+static void test_lease_share(void **state)
+{
+	_cleanup_(lease_set_freep) struct lease_set *s = NULL;
+	_cleanup_(lease_freep) struct lease *d = NULL, *sh = NULL, *sh2 = NULL, *sh3 = NULL;
+	struct lease a = make_lease("node-a", 1), copy;
+
+	assert_int_equal(lease_dup(&a, &d), 0);
+	assert_int_equal(lease_share(d, &sh), 0);
+	assert_ptr_equal(sh, d);
+	/* A struct copy of a lease_dup copy is not one: shared by copying. */
+	copy = *d;
+	assert_int_equal(lease_share(&copy, &sh2), 0);
+	assert_ptr_not_equal(sh2, &copy);
+	assert_ptr_not_equal(sh2, d);
+	assert_true(lease_equal(sh2, d));
+	lease_free(TAKE_PTR(d));
+	assert_string_equal(sh->name, "node-a"); /* still held by the share */
+
+	/* A lease set's copy outlives its removal and its replacement while shared. */
+	assert_int_equal(lease_set_new(&s), 0);
+	assert_int_equal(lease_set_upsert(s, &a), 1);
+	assert_int_equal(lease_share(lease_set_find(s, "node-a"), &sh3), 0);
+	assert_ptr_equal(sh3, lease_set_find(s, "node-a"));
+	a.attrs.vni = 9;
+	assert_int_equal(lease_set_upsert(s, &a), 1);
+	assert_ptr_not_equal(sh3, lease_set_find(s, "node-a"));
+	assert_int_equal(sh3->attrs.vni, 1);
+	assert_int_equal(lease_set_remove(s, "node-a"), 1);
+	assert_int_equal(sh3->attrs.vni, 1);
+	assert_string_equal(sh3->name, "node-a");
+	(void)state;
+}
+
 static void test_set_basic(void **state)
 {
 	_cleanup_(lease_set_freep) struct lease_set *s = NULL;
@@ -586,6 +620,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lease_equal),
 		cmocka_unit_test(test_lease_dup),
+		cmocka_unit_test(test_lease_share),
 		cmocka_unit_test(test_mac),
 		cmocka_unit_test(test_backend_data_parse),
 		cmocka_unit_test(test_backend_data_errors),
