@@ -45,6 +45,10 @@ ok "not ready and no peer programmed while the list is held"
 
 kctl hold-lists hold=false >/dev/null
 wait_for 30 "node 1 ready after the list" node_ready 1
+# Programmed because the list came, not by the first periodic check 10 s
+# after the lease.
+[ "$(metric 1 flannel_drift_checks_total)" = 0 ] ||
+	fail "node 1 became ready only after a periodic check, not when its list came"
 route_to 1 2 || fail "no route to node 2 on node 1 once ready"
 wait_for 30 "node 2's route to node 1" route_to 2 1
 ok "the list released: node 1 programmed node 2 and is ready"
