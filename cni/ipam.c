@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "ipam.h"
@@ -290,6 +291,30 @@ static int write_tmp(struct ipam_store *s, const char *tmp, const void *data, si
 	return 0;
 }
 
+/*
+ * Rewrites the hint in place, as host-local does (it is only a hint: a torn
+ * write garbles it, and a garbled hint is ignored). Not renamed over nor
+ * truncated to zero: ext4 then writes the new file out at once
+ * (auto_da_alloc) and frees, so discards, the old one's block, which took
+ * 0.5-4 ms of every ADD on a discard-mounted disk.
+ */
+static int write_hint(struct ipam_store *s, const char *name, const char *text)
+{
+	size_t len = strlen(text);
+	_cleanup_close_ int fd =
+		openat(s->dir_fd, name, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return negative_errno();
+	if (fchmod(fd, 0644) < 0)
+		return negative_errno();
+	ssize_t n = pwrite(fd, text, len, 0);
+	if (n < 0)
+		return negative_errno();
+	if ((size_t)n != len)
+		return -EIO;
+	return ftruncate(fd, (off_t)len) < 0 ? negative_errno() : 0;
+}
+
 int ipam_allocate(struct ipam_store *s, unsigned set_index, const struct ipam_range *range,
 		  const char *id, const char *ifname, struct ip_addr *ret)
 {
@@ -330,9 +355,7 @@ int ipam_allocate(struct ipam_store *s, unsigned set_index, const struct ipam_ra
 	if (r < 0)
 		return r;
 	/* The hint for the next allocation; losing it only changes where that one starts. */
-	if (write_tmp(s, tmp, text, strlen(text)) >= 0 &&
-	    renameat(s->dir_fd, tmp, s->dir_fd, last_name) < 0)
-		(void)unlinkat(s->dir_fd, tmp, 0);
+	(void)write_hint(s, last_name, text);
 	*ret = a;
 	return 0;
 }

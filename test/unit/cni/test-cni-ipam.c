@@ -227,6 +227,20 @@ static void test_store(void **state)
 	assert_string_equal(fmt(&a), "198.18.5.2");
 	_cleanup_free_ char *tmp = read_store(".flannel-tmp-99999");
 	assert_null(tmp);
+
+	/* The hint is rewritten in place: a shorter address leaves nothing of a longer one. */
+	put_store("last_reserved_ip.0", "198.18.5.199");
+	assert_int_equal(ipam_allocate(&s, 0, &r, "ctr5", "eth0", &a), 0);
+	assert_string_equal(fmt(&a), "198.18.5.200");
+	put_store("last_reserved_ip.0", "198.18.5.254");
+	assert_int_equal(ipam_allocate(&s, 0, &r, "ctr6", "eth0", &a), 0);
+	assert_string_equal(fmt(&a), "198.18.5.7"); /* wrapped: .2-.6 are taken */
+	_cleanup_free_ char *hint = read_store("last_reserved_ip.0");
+	assert_string_equal(hint, "198.18.5.7");
+	_cleanup_free_ char *hint_path = NULL;
+	assert_true(asprintf(&hint_path, "%s/cbr0/last_reserved_ip.0", dir) > 0);
+	assert_int_equal(stat(hint_path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
 }
 
 static void test_full(void **state)
