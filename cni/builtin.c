@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -427,28 +429,6 @@ static int ensure_bridge(struct rtnl *host, const struct builtin_conf *c, struct
 	return 0;
 }
 
-static int gateway_on_bridge(struct rtnl *host, const struct builtin_conf *c, int ifindex,
-			     struct errmsg *err)
-{
-	struct rtnl_msg m;
-	for (unsigned i = 0; i < c->n_ranges; i++) {
-		struct ip_net gw = {.addr = c->ranges[i].gateway,
-				    .prefixlen = c->ranges[i].subnet.prefixlen};
-		int r = rtnl_build_addr(&m, ifindex, &gw);
-		if (r >= 0)
-			r = rtnl_call(host, &m, NULL);
-		if (r < 0 && r != -EEXIST)
-			return fail(err, r, "add the gateway address to", c->bridge);
-		const char *fwd = gw.addr.family == AF_INET
-					  ? "/proc/sys/net/ipv4/ip_forward"
-					  : "/proc/sys/net/ipv6/conf/all/forwarding";
-		r = sysctl_on(fwd);
-		if (r < 0)
-			return fail(err, r, "enable", fwd);
-	}
-	return 0;
-}
-
 static int reserve(const struct builtin_conf *c, const struct builtin_attachment *a,
 		   struct builtin_result *res, struct errmsg *err)
 {
@@ -489,24 +469,151 @@ static const struct ip_addr *gateway_of(const struct builtin_result *res, int fa
 	return NULL;
 }
 
-/* Addresses and routes on the pod's end, through a socket of the pod's namespace. */
-static int configure_pod(struct rtnl *pod, const struct builtin_conf *c, int ifindex,
-			 const struct builtin_result *res, struct errmsg *err)
+/*
+ * Requests sent together (rtnl_call_batch(): one system call each way), in
+ * order, each with what its failure is reported as and the error that
+ * counts as success for it (0: none).
+ */
+struct batch {
+	struct rtnl_msg m[RTNL_BATCH_MAX];
+	struct rtnl_link *links[RTNL_BATCH_MAX];
+	char what[RTNL_BATCH_MAX][80];
+	int tolerated[RTNL_BATCH_MAX], errs[RTNL_BATCH_MAX];
+	size_t n;
+};
+
+/* The next request of b, for the caller to build; its RTM_NEWLINK reply goes to link. */
+static _printf_(4, 5) struct rtnl_msg *batch_add(struct batch *b, struct rtnl_link *link,
+						 int tolerated, const char *fmt, ...)
 {
-	struct rtnl_msg m;
-	char text[IP_NET_STRLEN];
-	int r = rtnl_build_link_up(&m, ifindex);
-	if (r >= 0)
-		r = rtnl_call(pod, &m, NULL);
-	if (r < 0)
-		return fail(err, r, "set up", "the pod's interface");
-	for (unsigned i = 0; i < res->n_ips; i++) {
-		r = rtnl_build_addr(&m, ifindex, &res->ips[i]);
-		if (r >= 0)
-			r = rtnl_call(pod, &m, NULL);
-		if (r < 0)
-			return fail(err, r, "add address", ip_net_fmt(&res->ips[i], text));
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(b->what[b->n], sizeof(b->what[b->n]), fmt, ap);
+	va_end(ap);
+	b->links[b->n] = link;
+	b->tolerated[b->n] = tolerated;
+	return &b->m[b->n++];
+}
+
+/*
+ * Sends b and empties it: 0, or the first request's error that is not
+ * tolerated, with err saying what failed and *failed (may be NULL) its
+ * index.
+ */
+static int batch_send(struct rtnl *r, struct batch *b, struct errmsg *err, size_t *failed)
+{
+	struct rtnl_msg *m[RTNL_BATCH_MAX] = {};
+	size_t n = b->n;
+	b->n = 0;
+	for (size_t i = 0; i < n; i++)
+		m[i] = &b->m[i];
+	int k = rtnl_call_batch(r, m, n, b->errs, b->links);
+	if (k < 0) {
+		errmsg_set(err, "failed to %s: %s", b->what[0], strerror(-k));
+		return k;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (b->errs[i] < 0 && b->errs[i] != b->tolerated[i]) {
+			errmsg_set(err, "failed to %s: %s", b->what[i], strerror(-b->errs[i]));
+			if (failed)
+				*failed = i;
+			return b->errs[i];
+		}
+	return 0;
+}
+
+/*
+ * Host side, one batch: the gateway addresses on the bridge when isGateway
+ * (already there is fine) and the veth pair, its pod end made directly in
+ * the pod's namespace; then forwarding on.
+ */
+static int create_veth(struct rtnl *host, const struct builtin_conf *c,
+		       const struct builtin_attachment *a, int bridge, int pod_fd,
+		       const char *host_veth, struct errmsg *err)
+{
+	struct batch b = {.n = 0};
+	char text[IP_NET_STRLEN];
+	size_t veth, failed = 0;
+	int r;
+	for (unsigned i = 0; c->is_gateway && i < c->n_ranges; i++) {
+		struct ip_net gw = {.addr = c->ranges[i].gateway,
+				    .prefixlen = c->ranges[i].subnet.prefixlen};
+		r = rtnl_build_addr(batch_add(&b, NULL, -EEXIST, "add the gateway address %s to %s",
+					      ip_net_fmt(&gw, text), c->bridge),
+				    bridge, &gw);
+		if (r < 0)
+			return fail(err, r, "add the gateway address to", c->bridge);
+	}
+	veth = b.n;
+	r = rtnl_build_veth(batch_add(&b, NULL, 0, "create veth %s", host_veth), host_veth, c->mtu,
+			    bridge, a->ifname, pod_fd);
+	if (r < 0)
+		return fail(err, r, "create veth", host_veth);
+	r = batch_send(host, &b, err, &failed);
+	if (r == -EEXIST && failed == veth) {
+		errmsg_set(err, "container veth name provided (%s) already exists", a->ifname);
+		return r;
+	}
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; c->is_gateway && i < c->n_ranges; i++) {
+		const char *fwd = c->ranges[i].subnet.addr.family == AF_INET
+					  ? "/proc/sys/net/ipv4/ip_forward"
+					  : "/proc/sys/net/ipv6/conf/all/forwarding";
+		r = sysctl_on(fwd);
+		if (r < 0)
+			return fail(err, r, "enable", fwd);
+	}
+	return 0;
+}
+
+/*
+ * Host side, one batch: hairpin on the new port, then the port and the
+ * bridge as they are now (the bridge's address may follow its ports').
+ */
+static int read_host(struct rtnl *host, const struct builtin_conf *c, const char *host_veth,
+		     struct rtnl_link *hl, struct rtnl_link *br, struct errmsg *err)
+{
+	struct batch b = {.n = 0};
+	int r = 0;
+	*hl = *br = (struct rtnl_link){};
+	if (c->hairpin)
+		r = rtnl_build_hairpin(batch_add(&b, NULL, 0, "set hairpin mode on %s", host_veth),
+				       host_veth, true);
+	if (r >= 0)
+		r = rtnl_build_getlink(batch_add(&b, hl, 0, "look up %s", host_veth), 0, host_veth);
+	if (r >= 0)
+		r = rtnl_build_getlink(batch_add(&b, br, 0, "look up %s", c->bridge), 0, c->bridge);
+	if (r < 0)
+		return fail(err, r, "look up", host_veth);
+	r = batch_send(host, &b, err, NULL);
+	if (r < 0)
+		return r;
+	if (hl->ifindex <= 0 || br->ifindex <= 0 || hl->link <= 0) {
+		errmsg_set(err, "%s or %s is not what was just made", host_veth, c->bridge);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/*
+ * Pod side, through a socket of the pod's namespace, in batches: the pod's
+ * end (ifindex, as its peer reports it) up, its addresses and routes, then
+ * the interface as it is now.
+ */
+static int configure_pod(struct rtnl *pod, const struct builtin_conf *c, int ifindex,
+			 const struct builtin_attachment *a, const struct builtin_result *res,
+			 struct rtnl_link *pl, struct errmsg *err)
+{
+	struct batch b = {.n = 0};
+	char text[IP_NET_STRLEN];
+	int r = rtnl_build_link_up(batch_add(&b, NULL, 0, "set up %s", a->ifname), ifindex);
+	for (unsigned i = 0; r >= 0 && i < res->n_ips; i++)
+		r = rtnl_build_addr(
+			batch_add(&b, NULL, 0, "add address %s", ip_net_fmt(&res->ips[i], text)),
+			ifindex, &res->ips[i]);
+	if (r < 0)
+		return fail(err, r, "configure", a->ifname);
 	for (unsigned i = 0; i < c->n_routes + (c->is_default_gateway ? res->n_ips : 0); i++) {
 		struct ip_net dst;
 		const struct ip_addr *gw;
@@ -521,11 +628,32 @@ static int configure_pod(struct rtnl *pod, const struct builtin_conf *c, int ifi
 		}
 		if (!gw)
 			continue; /* a route of a family the pod has no address of */
-		r = rtnl_build_route(&m, ifindex, &dst, gw);
-		if (r >= 0)
-			r = rtnl_call(pod, &m, NULL);
+		if (b.n == RTNL_BATCH_MAX) {
+			r = batch_send(pod, &b, err, NULL);
+			if (r < 0)
+				return r;
+		}
+		r = rtnl_build_route(
+			batch_add(&b, NULL, 0, "add route to %s", ip_net_fmt(&dst, text)), ifindex,
+			&dst, gw);
 		if (r < 0)
 			return fail(err, r, "add route to", ip_net_fmt(&dst, text));
+	}
+	if (b.n == RTNL_BATCH_MAX) {
+		r = batch_send(pod, &b, err, NULL);
+		if (r < 0)
+			return r;
+	}
+	*pl = (struct rtnl_link){};
+	r = rtnl_build_getlink(batch_add(&b, pl, 0, "look up %s", a->ifname), 0, a->ifname);
+	if (r < 0)
+		return fail(err, r, "look up", a->ifname);
+	r = batch_send(pod, &b, err, NULL);
+	if (r < 0)
+		return r;
+	if (pl->ifindex != ifindex) {
+		errmsg_set(err, "%s in %s is not the veth just made", a->ifname, a->netns);
+		return -ENODEV;
 	}
 	return 0;
 }
@@ -537,7 +665,6 @@ int builtin_add(const struct builtin_conf *c, const struct builtin_attachment *a
 	_cleanup_close_ int host_fd = -1, pod_fd = -1;
 	struct builtin_result res = {.sandbox = a->netns};
 	struct rtnl_link br, hl, pl;
-	struct rtnl_msg m;
 	int r;
 
 	host_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -555,46 +682,22 @@ int builtin_add(const struct builtin_conf *c, const struct builtin_attachment *a
 	if (r < 0)
 		return fail(err, r, "open", "rtnetlink");
 	r = ensure_bridge(&host, c, &br, err);
-	if (r >= 0 && c->is_gateway)
-		r = gateway_on_bridge(&host, c, br.ifindex, err);
 	if (r < 0)
 		return r;
-
 	builtin_host_veth_name(a->container_id, a->ifname, res.host);
-	r = rtnl_build_veth(&m, res.host, c->mtu, br.ifindex, a->ifname, pod_fd);
+	r = create_veth(&host, c, a, br.ifindex, pod_fd, res.host, err);
 	if (r >= 0)
-		r = rtnl_call(&host, &m, NULL);
-	if (r == -EEXIST) {
-		errmsg_set(err, "container veth name provided (%s) already exists", a->ifname);
+		r = read_host(&host, c, res.host, &hl, &br, err);
+	if (r < 0)
 		return r;
-	}
-	if (r < 0)
-		return fail(err, r, "create veth", res.host);
-	r = rtnl_get_link(&host, res.host, &hl);
-	if (r < 0)
-		return fail(err, r, "look up", res.host);
-	if (c->hairpin) {
-		r = rtnl_build_hairpin(&m, hl.ifindex, true);
-		if (r >= 0)
-			r = rtnl_call(&host, &m, NULL);
-		if (r < 0)
-			return fail(err, r, "set hairpin mode on", res.host);
-	}
 
 	r = rtnl_open_in(&pod, pod_fd, host_fd);
 	if (r < 0)
 		return fail(err, r, "open rtnetlink in", a->netns);
-	r = rtnl_get_link(&pod, a->ifname, &pl);
-	if (r < 0)
-		return fail(err, r, "look up", a->ifname);
-	r = configure_pod(&pod, c, pl.ifindex, &res, err);
+	r = configure_pod(&pod, c, hl.link, a, &res, &pl, err);
 	if (r < 0)
 		return r;
 
-	/* The bridge's address may follow its ports'. */
-	r = rtnl_get_link(&host, c->bridge, &br);
-	if (r < 0)
-		return fail(err, r, "look up", c->bridge);
 	snprintf(res.bridge, sizeof(res.bridge), "%s", c->bridge);
 	snprintf(res.ifname, sizeof(res.ifname), "%s", a->ifname);
 	memcpy(res.bridge_mac, br.mac, 6);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rtnetlink messages (pure builders and parsers) and the socket shell; see
- * rtnl.h. Requests carry sequence number 0 until rtnl_call() stamps them,
+ * rtnl.h. Requests carry sequence number 0 until the socket shell stamps them,
  * so a builder's output is fully determined by its arguments.
  */
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "lib/core/log.h"
 #include "rtnl.h"
@@ -140,13 +141,19 @@ int rtnl_build_link_up(struct rtnl_msg *m, int ifindex)
 	return m->err;
 }
 
-int rtnl_build_hairpin(struct rtnl_msg *m, int ifindex, bool on)
+int rtnl_build_hairpin(struct rtnl_msg *m, const char *name, bool on)
 {
-	struct ifinfomsg ifi = {.ifi_family = AF_BRIDGE, .ifi_index = ifindex};
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
 	uint8_t mode = on;
-	msg_start(m, RTM_SETLINK, 0, &ifi, sizeof(ifi));
-	nest_begin(m, IFLA_PROTINFO | NLA_F_NESTED);
+	if (!ifname_ok(name))
+		return -EINVAL;
+	msg_start(m, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+	put_str(m, IFLA_IFNAME, name);
+	nest_begin(m, IFLA_LINKINFO);
+	put_str(m, IFLA_INFO_SLAVE_KIND, "bridge");
+	nest_begin(m, IFLA_INFO_SLAVE_DATA);
 	put_attr(m, IFLA_BRPORT_MODE, &mode, sizeof(mode));
+	nest_end(m);
 	nest_end(m);
 	return m->err;
 }
@@ -451,78 +458,135 @@ void rtnl_close(struct rtnl *r)
 	r->fd = -1;
 }
 
-static int send_msg(struct rtnl *r, struct rtnl_msg *m)
-{
-	if (m->err < 0)
-		return m->err;
-	m->hdr.nlmsg_seq = ++r->seq;
-	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
-	ssize_t n;
-	do
-		n = sendto(r->fd, m->buf, m->hdr.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa));
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return negative_errno();
-	return 0;
-}
-
 /*
- * Reads replies to seq: each message of our sequence goes to cb; stops at
- * NLMSG_ERROR (the ACK or error) or NLMSG_DONE.
+ * Reads the replies to the requests numbered [first, first + n): each one
+ * goes to on_msg with the request's index, until on_msg returns non-zero
+ * (1: done; < 0: that error).
  */
-static int recv_replies(struct rtnl *r, int (*cb)(const struct nlmsghdr *h, void *userdata),
+static int recv_replies(struct rtnl *r, uint32_t first, size_t n,
+			int (*on_msg)(const struct nlmsghdr *h, size_t i, void *userdata),
 			void *userdata)
 {
 	uint8_t buf[32768] __attribute__((aligned(4)));
-	int ret = 0;
 	for (;;) {
-		ssize_t n = recv(r->fd, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
+		ssize_t k = recv(r->fd, buf, sizeof(buf), 0);
+		if (k < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
+		if (k < 0)
 			return negative_errno();
-		if (n == 0)
+		if (k == 0)
 			return -EIO;
-		size_t left = (size_t)n;
+		size_t left = (size_t)k;
 		for (const struct nlmsghdr *h = (const void *)buf; NLMSG_OK(h, left);
 		     h = NLMSG_NEXT(h, left)) {
-			if (h->nlmsg_seq != r->seq)
+			if (h->nlmsg_seq < first || h->nlmsg_seq - first >= n)
 				continue;
-			if (h->nlmsg_type == NLMSG_DONE)
-				return ret;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				int e = rtnl_parse_error(h);
-				return e < 0 ? e : ret;
-			}
-			if (ret >= 0 && cb) {
-				int k = cb(h, userdata);
-				if (k < 0)
-					ret = k; /* keep reading to the end of the dump */
-			}
+			int e = on_msg(h, h->nlmsg_seq - first, userdata);
+			if (e != 0)
+				return e < 0 ? e : 0;
 		}
 	}
 }
 
-static int link_reply(const struct nlmsghdr *h, void *userdata)
+struct batch_ctx {
+	size_t n;
+	int *errs;
+	struct rtnl_link *const *links;
+};
+
+static int batch_reply(const struct nlmsghdr *h, size_t i, void *userdata)
 {
-	return h->nlmsg_type == RTM_NEWLINK && userdata ? rtnl_parse_link(h, userdata) : 0;
+	struct batch_ctx *b = userdata;
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		int e = rtnl_parse_error(h);
+		if (e < 0 || b->errs[i] == 0) /* an ACK keeps a bad reply's error */
+			b->errs[i] = e;
+		return i + 1 == b->n; /* the last one's ACK: everything was handled */
+	}
+	if (h->nlmsg_type == RTM_NEWLINK && b->links && b->links[i]) {
+		int e = rtnl_parse_link(h, b->links[i]);
+		if (e < 0)
+			b->errs[i] = e;
+	}
+	return 0;
+}
+
+int rtnl_call_batch(struct rtnl *r, struct rtnl_msg *const m[], size_t n, int errs[],
+		    struct rtnl_link *const links[])
+{
+	struct iovec iov[RTNL_BATCH_MAX];
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	struct msghdr mh = {.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = iov};
+	struct batch_ctx b = {.n = n, .errs = errs, .links = links};
+	uint32_t first = r->seq + 1;
+	ssize_t k;
+
+	if (n == 0 || n > RTNL_BATCH_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (m[i]->err < 0)
+			return m[i]->err;
+		m[i]->hdr.nlmsg_seq = first + (uint32_t)i;
+		/* Errors are reported anyway; the last one's ACK says all were handled. */
+		if (i + 1 < n)
+			m[i]->hdr.nlmsg_flags &= ~NLM_F_ACK;
+		else
+			m[i]->hdr.nlmsg_flags |= NLM_F_ACK;
+		iov[i] = (struct iovec){.iov_base = m[i]->buf, .iov_len = m[i]->hdr.nlmsg_len};
+		errs[i] = 0;
+	}
+	mh.msg_iovlen = n;
+	r->seq += (uint32_t)n;
+	do
+		k = sendmsg(r->fd, &mh, 0);
+	while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return negative_errno();
+	return recv_replies(r, first, n, batch_reply, &b);
 }
 
 int rtnl_call(struct rtnl *r, struct rtnl_msg *m, struct rtnl_link *link)
 {
-	int k = send_msg(r, m);
-	if (k < 0)
-		return k;
-	return recv_replies(r, link_reply, link);
+	int err;
+	int k = rtnl_call_batch(r, &m, 1, &err, &link);
+	return k < 0 ? k : err;
+}
+
+struct dump_ctx {
+	int (*cb)(const struct nlmsghdr *h, void *userdata);
+	void *userdata;
+	int ret;
+};
+
+static int dump_reply(const struct nlmsghdr *h, size_t i, void *userdata)
+{
+	struct dump_ctx *d = userdata;
+	if (h->nlmsg_type == NLMSG_DONE)
+		return d->ret < 0 ? d->ret : 1;
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		int e = rtnl_parse_error(h);
+		return e < 0 ? e : d->ret < 0 ? d->ret : 1;
+	}
+	if (d->ret >= 0)
+		d->ret = d->cb(h, d->userdata); /* after an error, read on to the end of the dump */
+	return 0;
 }
 
 int rtnl_dump(struct rtnl *r, struct rtnl_msg *m,
 	      int (*cb)(const struct nlmsghdr *h, void *userdata), void *userdata)
 {
-	int k = send_msg(r, m);
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	struct dump_ctx d = {.cb = cb, .userdata = userdata};
+	ssize_t k;
+	if (m->err < 0)
+		return m->err;
+	m->hdr.nlmsg_seq = ++r->seq;
+	do
+		k = sendto(r->fd, m->buf, m->hdr.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa));
+	while (k < 0 && errno == EINTR);
 	if (k < 0)
-		return k;
-	return recv_replies(r, cb, userdata);
+		return negative_errno();
+	return recv_replies(r, r->seq, 1, dump_reply, &d);
 }
 
 int rtnl_get_link(struct rtnl *r, const char *name, struct rtnl_link *ret)

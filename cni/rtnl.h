@@ -49,8 +49,12 @@ int rtnl_build_veth(struct rtnl_msg *m, const char *name, uint32_t mtu, int mast
 		    const char *peer, int peer_netns_fd);
 /* Sets a link up. */
 int rtnl_build_link_up(struct rtnl_msg *m, int ifindex);
-/* Bridge port hairpin mode (IFLA_BRPORT_MODE in IFLA_PROTINFO, AF_BRIDGE). */
-int rtnl_build_hairpin(struct rtnl_msg *m, int ifindex, bool on);
+/*
+ * Bridge port hairpin mode of the port named name (IFLA_BRPORT_MODE in the
+ * bridge's slave data, as `ip link set NAME type bridge_slave hairpin on`):
+ * by name, so that it can follow the port's creation in one batch.
+ */
+int rtnl_build_hairpin(struct rtnl_msg *m, const char *name, bool on);
 /* RTM_GETLINK / RTM_DELLINK by index (name NULL) or by name (ifindex 0). */
 int rtnl_build_getlink(struct rtnl_msg *m, int ifindex, const char *name);
 int rtnl_build_dellink(struct rtnl_msg *m, int ifindex, const char *name);
@@ -120,6 +124,19 @@ static inline void rtnl_closep(struct rtnl *r)
 
 /* Sends m and waits for its ACK: 0 or the kernel's -errno. A RTM_NEWLINK reply fills link (may be NULL). */
 int rtnl_call(struct rtnl *r, struct rtnl_msg *m, struct rtnl_link *link);
+/*
+ * Up to RTNL_BATCH_MAX requests in one datagram, one system call each way
+ * when all succeed: the kernel handles them in order, reports every
+ * failure, and only the last asks for an ACK, which therefore comes after
+ * every other reply. A request still runs when an earlier one failed: batch
+ * only requests that are harmless then. errs[i] is request i's result (0 or
+ * the kernel's -errno); links[i], when links and links[i] are non-NULL,
+ * gets request i's RTM_NEWLINK reply. Returns 0, or -errno when the
+ * exchange itself failed (errs then unreliable).
+ */
+#define RTNL_BATCH_MAX 8
+int rtnl_call_batch(struct rtnl *r, struct rtnl_msg *const m[], size_t n, int errs[],
+		    struct rtnl_link *const links[]);
 /* A dump: cb for every message until NLMSG_DONE; a negative cb return stops it and is returned. */
 int rtnl_dump(struct rtnl *r, struct rtnl_msg *m,
 	      int (*cb)(const struct nlmsghdr *h, void *userdata), void *userdata);

@@ -8,10 +8,11 @@
 #     same `lock` file): 12 distinct addresses per family, every pod
 #     reaches the gateway, then 12 parallel DELs leave nothing;
 #   - crashes: an ADD killed (SIGKILL, injected by strace) at each of its
-#     netlink requests, at its reservation (linkat), its hint (renameat)
-#     and each namespace switch (setns); after each, a DEL (or, every other
-#     time, a GC that does not list the pod) leaves no address, veth or
-#     state behind, and the pod can be added again.
+#     netlink exchanges (sendmsg: a request or a batch of them), at its
+#     reservation (linkat), its hint (pwrite64) and each namespace switch
+#     (setns); after each, a DEL (or, every other time, a GC that does not
+#     list the pod) leaves no address, veth or state behind, and the pod
+#     can be added again.
 set -euo pipefail
 
 BUILD_DIR=${BUILD_DIR:?BUILD_DIR must point to the build tree}
@@ -120,11 +121,12 @@ echo "ok: 12 distinct pods, all deleted"
 echo "== crashes"
 # How many times a normal ADD makes each system call, to crash at each one.
 ip netns add "$P-c"
-counts=$(cni ADD c builtin strace -f -c -U name,calls -e trace=sendto,linkat,renameat,setns \
-	2>&1 >/dev/null | awk '$1 ~ /^(sendto|linkat|renameat|setns)$/ {print $1 "=" $2}')
+counts=$(cni ADD c builtin strace -f -c -U name,calls -e trace=sendmsg,linkat,pwrite64,setns \
+	2>&1 >/dev/null | awk '$1 ~ /^(sendmsg|linkat|pwrite64|setns)$/ {print $1 "=" $2}')
 cni DEL c builtin >/dev/null || fail "DEL c"
 nothing_left "after a normal ADD and DEL"
 echo "calls of one ADD: $(echo $counts)"
+[ "$(wc -w <<<"$counts")" = 4 ] || fail "an ADD no longer makes each of sendmsg linkat pwrite64 setns"
 crashes=0
 for entry in $counts; do
 	call=${entry%=*}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Unit tests of cni/rtnl.c's pure half: requests byte for byte (as the
- * kernel and iproute2 lay them out), parsers on replies, truncation.
+ * Unit tests of cni/rtnl.c: requests byte for byte (as the kernel and
+ * iproute2 lay them out), parsers on replies, truncation; and a batch of
+ * link lookups against the kernel, which needs no privilege.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -214,55 +215,82 @@ static void test_route(void **state)
 
 static void test_hairpin(void **state)
 {
+	/* As `ip link set veth0 type bridge_slave hairpin on` sends it. */
 	struct rtnl_msg m;
 	static const uint8_t want[] = {
-		44,
-		0,
-		0,
-		0,
-		RTM_SETLINK,
-		0,
-		0x05,
-		0,
-		0,
-		0,
-		0,
-		0,
-		0,
-		0,
-		0,
-		0,
-		AF_BRIDGE,
-		0,
-		0,
-		0,
-		9,
-		0,
-		0,
-		0,
-		0,
-		0,
-		0,
-		0,
-		0,
-		0,
-		0,
-		0,
-		12,
-		0,
-		IFLA_PROTINFO,
-		0x80, /* nested */
-		5,
-		0,
-		IFLA_BRPORT_MODE,
-		0,
-		1,
-		0,
-		0,
-		0,
+		72,   0,	   0,
+		0,    RTM_NEWLINK, 0,
+		0x05, 0,	   0,
+		0,    0,	   0,
+		0,    0,	   0,
+		0, /* nlmsghdr */
+		0,    0,	   0,
+		0,    0,	   0,
+		0,    0,	   0,
+		0,    0,	   0,
+		0,    0,	   0,
+		0, /* ifinfomsg */
+		10,   0,	   IFLA_IFNAME,
+		0,    'v',	   'e',
+		't',  'h',	   '0',
+		0,    0,	   0, /* name + pad */
+		28,   0,	   IFLA_LINKINFO,
+		0, /* nest */
+		11,   0,	   IFLA_INFO_SLAVE_KIND,
+		0,    'b',	   'r',
+		'i',  'd',	   'g',
+		'e',  0,	   0, /* + pad */
+		12,   0,	   IFLA_INFO_SLAVE_DATA,
+		0, /* nest */
+		5,    0,	   IFLA_BRPORT_MODE,
+		0,    1,	   0,
+		0,    0, /* + pad */
 	};
-	assert_int_equal(rtnl_build_hairpin(&m, 9, true), 0);
+	assert_int_equal(rtnl_build_hairpin(&m, "veth0", true), 0);
 	assert_bytes(&m, want, sizeof(want));
+	assert_int_equal(rtnl_build_hairpin(&m, "", true), -EINVAL);
+}
+
+/*
+ * A batch against the kernel (reading links needs no privilege): each
+ * request's own result, replies to the right one, the next call unharmed.
+ */
+static void test_batch(void **state)
+{
+	_cleanup_rtnl_ struct rtnl r = RTNL_INIT;
+	struct rtnl_msg m[3];
+	struct rtnl_msg *mp[3] = {&m[0], &m[1], &m[2]};
+	struct rtnl_link lo1, lo2, link;
+	struct rtnl_link *links[3] = {&lo1, NULL, &lo2};
+	int errs[3] = {1, 1, 1};
+
+	assert_int_equal(rtnl_open(&r), 0);
+	assert_int_equal(rtnl_build_getlink(&m[0], 0, "lo"), 0);
+	assert_int_equal(rtnl_build_getlink(&m[1], 0, "no-such-link"), 0);
+	assert_int_equal(rtnl_build_getlink(&m[2], 1, NULL), 0);
+	assert_int_equal(rtnl_call_batch(&r, mp, 3, errs, links), 0);
+	assert_int_equal(errs[0], 0);
+	assert_int_equal(errs[1], -ENODEV);
+	assert_int_equal(errs[2], 0);
+	assert_string_equal(lo1.name, "lo");
+	assert_int_equal(lo1.ifindex, 1);
+	assert_string_equal(lo2.name, "lo");
+	/* Only the last one asked for an ACK. */
+	assert_false(m[0].hdr.nlmsg_flags & NLM_F_ACK);
+	assert_true(m[2].hdr.nlmsg_flags & NLM_F_ACK);
+
+	/* A failing last request, then a plain call on the same socket. */
+	assert_int_equal(rtnl_build_getlink(&m[0], 0, "lo"), 0);
+	assert_int_equal(rtnl_build_getlink(&m[1], 0, "no-such-link"), 0);
+	assert_int_equal(rtnl_call_batch(&r, mp, 2, errs, links), 0);
+	assert_int_equal(errs[0], 0);
+	assert_int_equal(errs[1], -ENODEV);
+	assert_int_equal(rtnl_get_link(&r, "lo", &link), 0);
+	assert_int_equal(link.ifindex, 1);
+	assert_int_equal(rtnl_get_link(&r, "no-such-link", &link), -ENODEV);
+
+	assert_int_equal(rtnl_call_batch(&r, mp, 0, errs, links), -EINVAL);
+	assert_int_equal(rtnl_call_batch(&r, mp, RTNL_BATCH_MAX + 1, errs, links), -EINVAL);
 }
 
 static void test_veth(void **state)
@@ -456,10 +484,10 @@ static void test_parse_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_getlink),	    cmocka_unit_test(test_addr),
-		cmocka_unit_test(test_route),	    cmocka_unit_test(test_hairpin),
-		cmocka_unit_test(test_veth),	    cmocka_unit_test(test_parse_link),
-		cmocka_unit_test(test_parse_error),
+		cmocka_unit_test(test_getlink),	   cmocka_unit_test(test_addr),
+		cmocka_unit_test(test_route),	   cmocka_unit_test(test_hairpin),
+		cmocka_unit_test(test_batch),	   cmocka_unit_test(test_veth),
+		cmocka_unit_test(test_parse_link), cmocka_unit_test(test_parse_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
