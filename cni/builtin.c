@@ -525,11 +525,12 @@ static int batch_send(struct rtnl *r, struct batch *b, struct errmsg *err, size_
 /*
  * Host side, one batch: the gateway addresses on the bridge when isGateway
  * (already there is fine) and the veth pair, its pod end made directly in
- * the pod's namespace; then forwarding on.
+ * the pod's namespace, the host end echoed into hl (Linux 6.3+, else left
+ * unset); then forwarding on.
  */
 static int create_veth(struct rtnl *host, const struct builtin_conf *c,
 		       const struct builtin_attachment *a, int bridge, int pod_fd,
-		       const char *host_veth, struct errmsg *err)
+		       const char *host_veth, struct rtnl_link *hl, struct errmsg *err)
 {
 	struct batch b = {.n = 0};
 	char text[IP_NET_STRLEN];
@@ -545,7 +546,8 @@ static int create_veth(struct rtnl *host, const struct builtin_conf *c,
 			return fail(err, r, "add the gateway address to", c->bridge);
 	}
 	veth = b.n;
-	r = rtnl_build_veth(batch_add(&b, NULL, 0, "create veth %s", host_veth), host_veth, c->mtu,
+	*hl = (struct rtnl_link){};
+	r = rtnl_build_veth(batch_add(&b, hl, 0, "create veth %s", host_veth), host_veth, c->mtu,
 			    bridge, a->ifname, pod_fd);
 	if (r < 0)
 		return fail(err, r, "create veth", host_veth);
@@ -568,20 +570,24 @@ static int create_veth(struct rtnl *host, const struct builtin_conf *c,
 }
 
 /*
- * Host side, one batch: hairpin on the new port, then the port and the
- * bridge as they are now (the bridge's address may follow its ports').
+ * Host side, one batch: hairpin on the new port, then the bridge as it is
+ * now (its address may follow its ports'), and the port unless the kernel
+ * echoed it at creation (hl set).
  */
 static int read_host(struct rtnl *host, const struct builtin_conf *c, const char *host_veth,
 		     struct rtnl_link *hl, struct rtnl_link *br, struct errmsg *err)
 {
 	struct batch b = {.n = 0};
+	bool echoed = strcmp(hl->name, host_veth) == 0;
 	int r = 0;
-	*hl = *br = (struct rtnl_link){};
+	*br = (struct rtnl_link){};
 	if (c->hairpin)
 		r = rtnl_build_hairpin(batch_add(&b, NULL, 0, "set hairpin mode on %s", host_veth),
 				       host_veth, true);
-	if (r >= 0)
+	if (r >= 0 && !echoed) {
+		*hl = (struct rtnl_link){};
 		r = rtnl_build_getlink(batch_add(&b, hl, 0, "look up %s", host_veth), 0, host_veth);
+	}
 	if (r >= 0)
 		r = rtnl_build_getlink(batch_add(&b, br, 0, "look up %s", c->bridge), 0, c->bridge);
 	if (r < 0)
@@ -685,7 +691,7 @@ int builtin_add(const struct builtin_conf *c, const struct builtin_attachment *a
 	if (r < 0)
 		return r;
 	builtin_host_veth_name(a->container_id, a->ifname, res.host);
-	r = create_veth(&host, c, a, br.ifindex, pod_fd, res.host, err);
+	r = create_veth(&host, c, a, br.ifindex, pod_fd, res.host, &hl, err);
 	if (r >= 0)
 		r = read_host(&host, c, res.host, &hl, &br, err);
 	if (r < 0)

@@ -108,7 +108,7 @@ int rtnl_build_veth(struct rtnl_msg *m, const char *name, uint32_t mtu, int mast
 	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
 	if (!ifname_ok(name) || !ifname_ok(peer))
 		return -EINVAL;
-	msg_start(m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+	msg_start(m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, &ifi, sizeof(ifi));
 	put_str(m, IFLA_IFNAME, name);
 	if (mtu)
 		put_u32(m, IFLA_MTU, mtu);

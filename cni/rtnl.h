@@ -43,7 +43,9 @@ struct rtnl_msg {
 int rtnl_build_bridge(struct rtnl_msg *m, const char *name, uint32_t mtu, const uint8_t *mac);
 /*
  * A veth pair: name, up (and on master, if non-zero), here; peer, down, in
- * the namespace of peer_netns_fd (-1: here).
+ * the namespace of peer_netns_fd (-1: here). With NLM_F_ECHO: since Linux
+ * 6.3 the reply includes the new link (name's), which saves a lookup that
+ * would also run its pending link-state work (a grace period) at once.
  */
 int rtnl_build_veth(struct rtnl_msg *m, const char *name, uint32_t mtu, int master,
 		    const char *peer, int peer_netns_fd);

@@ -303,7 +303,7 @@ static void test_veth(void **state)
 		0,
 		RTM_NEWLINK,
 		0,
-		0x05,
+		0x0d, /* REQUEST | ACK | ECHO */
 		0x06,
 		0,
 		0,
