@@ -5,11 +5,15 @@
 #   - flannel built-in: the plugin wires the pod itself (mode "builtin");
 #   - flannel -> bridge: delegate mode, the plugin runs bridge + host-local;
 #   - bridge directly: Debian's bridge (+ host-local) with the delegate
-#     configuration flannel saves, i.e. without flannel.
-# The three are interleaved pod by pod, so that drift affects them alike.
+#     configuration flannel saves, i.e. without flannel;
+#   - veth pair alone: `ip link add ... peer ... netns POD` then
+#     `ip link del`, the kernel work every path above includes (iproute2,
+#     a dynamically linked binary, for the two process runs): a floor.
+# The four are interleaved pod by pod, so that drift affects them alike.
 # Each pod gets a fresh namespace; the timed part is the plugin processes
 # alone, run from a shell already inside the node namespace (as a runtime
-# execs a plugin). Everything happens in namespaces created here.
+# execs a plugin); ADD and DEL are also reported apart. Everything happens
+# in namespaces created here.
 #
 #   BUILD_DIR=build bench/cni.sh [pods]
 set -euo pipefail
@@ -45,19 +49,34 @@ for mode in builtin delegate; do
 JSON
 done
 
-# One pod: ADD then DEL, timed together, in microseconds.
+# One pod: ADD then DEL, in microseconds each.
 run() {
 	local plugin=$1 conf=$2 id=$3
 	ip netns add "$pod"
 	ip netns exec "$node" bash -c '
-		t0=${EPOCHREALTIME/./}
+		t=()
 		for cmd in ADD DEL; do
+			t0=${EPOCHREALTIME/./}
 			CNI_COMMAND=$cmd CNI_CONTAINERID=$3 CNI_NETNS=/var/run/netns/$4 CNI_IFNAME=eth0 \
 				CNI_PATH=$5 "$5/$1" <"$2" >/dev/null 2>&1 ||
 				{ echo "bench/cni.sh: $1 $cmd failed" >&2; exit 1; }
+			t1=${EPOCHREALTIME/./}
+			t+=($((t1 - t0)))
 		done
+		echo "${t[@]}"' _ "$plugin" "$conf" "$id" "$pod" "$tmp/bin"
+	ip netns del "$pod"
+}
+
+# The same for a bare veth pair made and deleted by ip.
+run_ip() {
+	ip netns add "$pod"
+	ip netns exec "$node" bash -c '
+		t0=${EPOCHREALTIME/./}
+		ip link add veth-bench type veth peer name eth0 netns "$1" || exit 1
 		t1=${EPOCHREALTIME/./}
-		echo $((t1 - t0))' _ "$plugin" "$conf" "$id" "$pod" "$tmp/bin"
+		ip link del veth-bench || exit 1
+		t2=${EPOCHREALTIME/./}
+		echo $((t1 - t0)) $((t2 - t1))' _ "$pod"
 	ip netns del "$pod"
 }
 
@@ -75,23 +94,31 @@ ip netns del "$pod"
 : >"$tmp/builtin.us"
 : >"$tmp/delegate.us"
 : >"$tmp/bridge.us"
+: >"$tmp/veth.us"
 for i in $(seq "$N"); do
 	run flannel "$tmp/builtin.json" "i$i" >>"$tmp/builtin.us"
 	run flannel "$tmp/delegate.json" "f$i" >>"$tmp/delegate.us"
 	run bridge "$tmp/bridge.json" "b$i" >>"$tmp/bridge.us"
+	run_ip >>"$tmp/veth.us"
 done
 
 python3 - "$tmp" "$N" <<'PY'
 import statistics, sys
 d, n = sys.argv[1], sys.argv[2]
-rows = [("flannel built-in", "builtin"), ("flannel -> bridge", "delegate"), ("bridge directly", "bridge")]
-med = {}
+rows = [("flannel built-in", "builtin"), ("flannel -> bridge", "delegate"),
+        ("bridge directly", "bridge"), ("veth pair alone (ip link)", "veth")]
+def load(f):
+    return [tuple(int(x) for x in line.split()) for line in open(f"{d}/{f}.us")]
 print(f"ADD+DEL latency over {n} pods (ms)")
-print(f"{'path':<28} {'median':>9} {'p90':>9} {'min':>9} {'vs bridge':>10}")
-b = statistics.median(int(x) for x in open(f"{d}/bridge.us"))
+print(f"{'path':<28} {'median':>9} {'p90':>9} {'min':>9} {'vs bridge':>10} {'ADD med':>9} {'DEL med':>9}")
+b = statistics.median(a + r for a, r in load("bridge"))
 for name, f in rows:
-    v = sorted(int(x) for x in open(f"{d}/{f}.us"))
+    runs = load(f)
+    v = sorted(a + r for a, r in runs)
     p90 = v[int(0.9 * (len(v) - 1))]
     m = statistics.median(v)
-    print(f"{name:<28} {m / 1000:>9.2f} {p90 / 1000:>9.2f} {v[0] / 1000:>9.2f} {m / b:>10.2f}")
+    add = statistics.median(a for a, _ in runs)
+    dele = statistics.median(r for _, r in runs)
+    print(f"{name:<28} {m / 1000:>9.2f} {p90 / 1000:>9.2f} {v[0] / 1000:>9.2f} {m / b:>10.2f}"
+          f" {add / 1000:>9.2f} {dele / 1000:>9.2f}")
 PY

@@ -185,16 +185,16 @@ def cni_md(d):
         return out + ["Not run.", ""]
     text = open(path).read()
     m = re.search(r"over (\d+) pods", text)
-    rows = re.findall(r"^(flannel built-in|flannel -> bridge|bridge directly)\s+([\d.]+)\s+([\d.]+)"
-                      r"\s+([\d.]+)\s+([\d.]+)$", text, re.M)
-    if not m or len(rows) != 3:
+    rows = re.findall(r"^(flannel built-in|flannel -> bridge|bridge directly|veth pair alone \(ip link\))"
+                      r"\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$", text, re.M)
+    if not m or len(rows) != 4:
         return out + ["cni.sh output not understood:", "", "```", text.strip(), "```", ""]
-    out += ["%s pods, each ADD then DEL in a fresh pod namespace; the three paths interleaved." %
+    out += ["%s pods, each ADD then DEL in a fresh pod namespace; the four paths interleaved." %
             m.group(1), "",
-            "| path | median (ms) | p90 (ms) | min (ms) | median / bridge |",
-            "|---|---:|---:|---:|---:|"]
-    for name, med, p90, mn, ratio in rows:
-        out.append("| %s | %s | %s | %s | %s |" % (name, med, p90, mn, ratio))
+            "| path | median (ms) | p90 (ms) | min (ms) | median / bridge | ADD median (ms) | DEL median (ms) |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        out.append("| %s |" % " | ".join(row))
     out.append("")
     out.append("Target: built-in median < 10 ms: %s" % met(float(rows[0][1]) < 10))
     return out + [""]
