@@ -595,7 +595,7 @@ static int read_host(struct rtnl *host, const struct builtin_conf *c, const char
 	r = batch_send(host, &b, err, NULL);
 	if (r < 0)
 		return r;
-	if (hl->ifindex <= 0 || br->ifindex <= 0 || hl->link <= 0) {
+	if (hl->ifindex <= 0 || br->ifindex <= 0) {
 		errmsg_set(err, "%s or %s is not what was just made", host_veth, c->bridge);
 		return -ENODEV;
 	}
@@ -700,7 +700,8 @@ int builtin_add(const struct builtin_conf *c, const struct builtin_attachment *a
 	r = rtnl_open_in(&pod, pod_fd, host_fd);
 	if (r < 0)
 		return fail(err, r, "open rtnetlink in", a->netns);
-	r = configure_pod(&pod, c, hl.link, a, &res, &pl, err);
+	/* The peer's index (IFLA_LINK) is left out when it equals the host end's. */
+	r = configure_pod(&pod, c, hl.link > 0 ? hl.link : hl.ifindex, a, &res, &pl, err);
 	if (r < 0)
 		return r;
 

@@ -14,7 +14,8 @@
 #
 # subnet.env, the plugin's state (dataDir) and host-local's data live in a
 # temporary directory. Checks: ADD gives an address of the node subnet and
-# the route to the Network, two pods ping each other, CHECK, DEL twice,
+# the route to the Network (also when the pod's end has its host end's
+# interface index), two pods ping each other, CHECK, DEL twice,
 # error codes for malformed stdin / missing env / missing subnet.env, and a
 # port mapping by chaining portmap after flannel like a runtime does. Both
 # modes must give the same pod layout and the same result (normalised: MACs
@@ -101,6 +102,11 @@ json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 conf >"$tmp/conf.json"
 
 echo "== ADD two pods"
+# Pod a's namespace has used one interface index already, so that its eth0
+# gets the index of its host end (3, after lo and cni0): the kernel then
+# leaves the peer's index (IFLA_LINK) out of the host end's description.
+ip -n "$pa" link add burn type veth peer name burn netns "$pc"
+ip -n "$pa" link del burn
 cni ADD ctr-a "$pa" >"$tmp/a.json" || fail "ADD a: $(cat "$tmp/a.json")"
 cni ADD ctr-b "$pb" >"$tmp/b.json" || fail "ADD b: $(cat "$tmp/b.json")"
 ip_a=$(json 'd["ips"][0]["address"].split("/")[0]' <"$tmp/a.json")
@@ -121,6 +127,8 @@ ip -n "$node" -4 addr show dev cni0 | grep -q "inet 198.18.5.1/24" || fail "cni0
 [ "$(stat -c %a "$tmp/state/ctr-a")" = 600 ] || fail "state file mode"
 # The layout bridge gives: hairpin on the host end, MTU on both ends and cni0.
 host_a=$(json 'd["interfaces"][1]["name"]' <"$tmp/a.json")
+[ "$(ip -n "$pa" -o link show eth0 | cut -d: -f1)" = "$(ip -n "$node" -o link show "$host_a" | cut -d: -f1)" ] ||
+	fail "test setup: eth0 of pod a and $host_a were meant to have the same index"
 ip -n "$node" -d link show "$host_a" | grep -q "master cni0" || fail "$host_a is not on cni0"
 ip -n "$node" -d link show "$host_a" | grep -q "hairpin on" || fail "$host_a without hairpin"
 ip -n "$node" link show "$host_a" | grep -q "mtu 1450" || fail "$host_a MTU"
