@@ -9,8 +9,6 @@
 #include "lib/json/json.h"
 #include "options.h"
 
-#define EXT_CONFIG_MAX_DEPTH 16
-
 static const char *const command_names[] = {
 	[EXT_PRE_STARTUP] = "PreStartupCommand",
 	[EXT_POST_STARTUP] = "PostStartupCommand",
@@ -43,15 +41,9 @@ int ext_config_parse(const char *json, size_t len, struct ext_config *ret, struc
 	struct ext_config c = {{0}};
 	int r;
 
-	r = json_parse(json, len, EXT_CONFIG_MAX_LEN, EXT_CONFIG_MAX_DEPTH, &root);
-	if (r < 0) {
-		errmsg_set(err, "Backend: invalid JSON: %s", strerror(-r));
+	r = backend_opt_object(json, len, EXT_CONFIG_MAX_LEN, &root, err);
+	if (r < 0)
 		return r;
-	}
-	if (!cJSON_IsObject(root)) {
-		errmsg_set(err, "Backend: expected an object, got %s", json_type_name(root));
-		return -EINVAL;
-	}
 	for (int k = 0; k < _EXT_COMMAND_MAX; k++) {
 		struct errmsg e = {{0}};
 		char **argv = NULL;

@@ -2,8 +2,45 @@
 /* Typed options of a Backend object, shared by the backends' config parsers. */
 #include <errno.h>
 #include <inttypes.h>
+#include <string.h>
 
 #include "options.h"
+
+#define BACKEND_OPT_MAX_DEPTH 16
+
+int backend_opt_object(const char *json, size_t len, size_t max_len, cJSON **ret,
+		       struct errmsg *err)
+{
+	_cleanup_json_ cJSON *root = NULL;
+	int r;
+
+	r = json_parse(json, len, max_len, BACKEND_OPT_MAX_DEPTH, &root);
+	if (r < 0) {
+		errmsg_set(err, "Backend: invalid JSON: %s", strerror(-r));
+		return r;
+	}
+	if (!cJSON_IsObject(root)) {
+		errmsg_set(err, "Backend: expected an object, got %s", json_type_name(root));
+		return -EINVAL;
+	}
+	*ret = TAKE_PTR(root);
+	return 0;
+}
+
+int backend_opt_mtu(const cJSON *obj, unsigned min, uint32_t *ret, struct errmsg *err)
+{
+	uint64_t v;
+	int r = backend_opt_uint(obj, "MTU", 0, UINT16_MAX, &v, err);
+
+	if (r <= 0)
+		return r;
+	if (v != 0 && v < min) {
+		errmsg_set(err, "Backend: MTU: %" PRIu64 " is too small (minimum %u)", v, min);
+		return -ERANGE;
+	}
+	*ret = (uint32_t)v;
+	return 1;
+}
 
 int backend_opt_uint(const cJSON *obj, const char *key, uint64_t lo, uint64_t hi, uint64_t *ret,
 		     struct errmsg *err)

@@ -7,14 +7,11 @@
  * that the error points at the configuration instead of at netlink.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <string.h>
 
 #include "lib/json/json.h"
 #include "options.h"
 #include "vxlan_config.h"
-
-#define VXLAN_CONFIG_MAX_DEPTH 16
 
 int vxlan_config_parse(const char *json, size_t len, struct vxlan_config *ret, struct errmsg *err)
 {
@@ -23,15 +20,9 @@ int vxlan_config_parse(const char *json, size_t len, struct vxlan_config *ret, s
 	uint64_t v;
 	int r;
 
-	r = json_parse(json, len, VXLAN_CONFIG_MAX_LEN, VXLAN_CONFIG_MAX_DEPTH, &root);
-	if (r < 0) {
-		errmsg_set(err, "Backend: invalid JSON: %s", strerror(-r));
+	r = backend_opt_object(json, len, VXLAN_CONFIG_MAX_LEN, &root, err);
+	if (r < 0)
 		return r;
-	}
-	if (!cJSON_IsObject(root)) {
-		errmsg_set(err, "Backend: expected an object, got %s", json_type_name(root));
-		return -EINVAL;
-	}
 
 	r = backend_opt_uint(root, "VNI", 1, VXLAN_VNI_MAX, &v, err);
 	if (r < 0)
@@ -43,16 +34,9 @@ int vxlan_config_parse(const char *json, size_t len, struct vxlan_config *ret, s
 		return r;
 	if (r > 0)
 		c.port = (uint16_t)v;
-	r = backend_opt_uint(root, "MTU", 0, UINT16_MAX, &v, err);
+	r = backend_opt_mtu(root, VXLAN_MTU_MIN, &c.mtu, err);
 	if (r < 0)
 		return r;
-	if (r > 0 && v != 0 && v < VXLAN_MTU_MIN) {
-		errmsg_set(err, "Backend: MTU: %" PRIu64 " is too small (minimum %u)", v,
-			   VXLAN_MTU_MIN);
-		return -ERANGE;
-	}
-	if (r > 0)
-		c.mtu = (uint32_t)v;
 	r = backend_opt_bool(root, "GBP", &c.gbp, err);
 	if (r < 0)
 		return r;

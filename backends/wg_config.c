@@ -9,8 +9,6 @@
 #include "wg_config.h"
 #include "wg_key.h"
 
-#define WG_CONFIG_MAX_DEPTH 16
-
 static const char *const mode_names[] = {
 	[WG_MODE_SEPARATE] = "separate",
 	[WG_MODE_AUTO] = "auto",
@@ -32,15 +30,9 @@ int wg_config_parse(const char *json, size_t len, struct wg_config *ret, struct 
 	uint64_t v;
 	int r;
 
-	r = json_parse(json, len, WG_CONFIG_MAX_LEN, WG_CONFIG_MAX_DEPTH, &root);
-	if (r < 0) {
-		errmsg_set(err, "Backend: invalid JSON: %s", strerror(-r));
+	r = backend_opt_object(json, len, WG_CONFIG_MAX_LEN, &root, err);
+	if (r < 0)
 		return r;
-	}
-	if (!cJSON_IsObject(root)) {
-		errmsg_set(err, "Backend: expected an object, got %s", json_type_name(root));
-		return -EINVAL;
-	}
 	r = backend_opt_uint(root, "ListenPort", 1, UINT16_MAX, &v, err);
 	if (r < 0)
 		return r;
@@ -51,16 +43,9 @@ int wg_config_parse(const char *json, size_t len, struct wg_config *ret, struct 
 		return r;
 	if (r > 0)
 		c.listen_port6 = (uint16_t)v;
-	r = backend_opt_uint(root, "MTU", 0, UINT16_MAX, &v, err);
+	r = backend_opt_mtu(root, WG_MTU_MIN, &c.mtu, err);
 	if (r < 0)
 		return r;
-	if (r > 0 && v != 0 && v < WG_MTU_MIN) {
-		errmsg_set(err, "Backend: MTU: %u is too small (minimum %u)", (unsigned)v,
-			   WG_MTU_MIN);
-		return -ERANGE;
-	}
-	if (r > 0)
-		c.mtu = (uint32_t)v;
 	r = backend_opt_uint(root, "PersistentKeepaliveInterval", 0, UINT16_MAX, &v, err);
 	if (r < 0)
 		return r;
