@@ -14,7 +14,6 @@
  *
  * --no-apply measures compile + plan only (no nft run).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
@@ -22,11 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "lib/core/log.h"
 #include "lib/core/loop.h"
 #include "lib/json/json.h"
+#include "named-netns.h"
 #include "netpol/engine.h"
 #include "netpol/plan.h"
 
@@ -148,26 +147,6 @@ static uint64_t reconcile(struct np_engine *e, bool apply)
 		buf_free(&out);
 	}
 	return now_monotonic_usec() - start;
-}
-
-/* Whether we run in a network namespace made by `ip netns add` (as `ip netns identify`). */
-static bool in_named_netns(void)
-{
-	struct stat self, st;
-	struct dirent *de;
-	bool found = false;
-	DIR *d;
-
-	if (stat("/proc/self/ns/net", &self) < 0 || !(d = opendir("/run/netns")))
-		return false;
-	while (!found && (de = readdir(d))) {
-		char path[512];
-		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
-		found = de->d_name[0] != '.' && stat(path, &st) == 0 && st.st_dev == self.st_dev &&
-			st.st_ino == self.st_ino;
-	}
-	closedir(d);
-	return found;
 }
 
 int main(int argc, char **argv)

@@ -13,19 +13,18 @@
  * then the status view with --status, or the metrics with --metrics.
  * --remove deletes the table instead.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "lib/core/fileio.h"
 #include "lib/core/log.h"
 #include "lib/core/loop.h"
 #include "lib/json/json.h"
+#include "named-netns.h"
 #include "netpol/engine.h"
 
 #define FILE_MAX (256 * 1024 * 1024)
@@ -88,26 +87,6 @@ static int feed_file(struct np_engine *e, const char *file)
 			return r;
 	}
 	return 0;
-}
-
-/* Whether we run in a network namespace made by `ip netns add` (as `ip netns identify`). */
-static bool in_named_netns(void)
-{
-	struct stat self, st;
-	struct dirent *de;
-	bool found = false;
-	DIR *d;
-
-	if (stat("/proc/self/ns/net", &self) < 0 || !(d = opendir("/run/netns")))
-		return false;
-	while (!found && (de = readdir(d))) {
-		char path[512];
-		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
-		found = de->d_name[0] != '.' && stat(path, &st) == 0 && st.st_dev == self.st_dev &&
-			st.st_ino == self.st_ino;
-	}
-	closedir(d);
-	return found;
 }
 
 int main(int argc, char **argv)
